@@ -1,0 +1,25 @@
+//! MoniHub's database schema as timestamped, reversible SeaORM migrations.
+//!
+//! Migrations are immutable once merged: change the schema by adding a new file, never by editing
+//! an old one. No seed data lives here; built-in rows (such as the role catalogue) are ensured by the
+//! server after migrating.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261130_000001_create_auth_tables;
+mod m20261130_000002_create_projects_and_applications;
+mod m20261130_000003_create_audit_log;
+
+/// The ordered list of every migration the server knows.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261130_000001_create_auth_tables::Migration),
+            Box::new(m20261130_000002_create_projects_and_applications::Migration),
+            Box::new(m20261130_000003_create_audit_log::Migration),
+        ]
+    }
+}

@@ -1,0 +1,6 @@
+//! Applications inside projects, and the agent tokens their agents authenticate with.
+
+pub mod dto;
+pub mod routes;
+pub mod service;
+pub mod token;

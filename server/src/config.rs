@@ -1,0 +1,235 @@
+//! Typed configuration, loaded once: built-in defaults → optional TOML file → `MONIHUB_*` variables.
+//!
+//! Secrets (database URL, JWT key, admin password) are [`SecretString`]s: they never appear in
+//! `Debug` output or logs.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The default database of the embedded mode: a SQLite file in the working directory.
+pub const EMBEDDED_DATABASE_URL: &str = "sqlite://monihub.db?mode=rwc";
+/// HS256 keys shorter than this are refused.
+pub const MIN_JWT_SECRET_LEN: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("failed to load configuration")]
+    Load(#[from] config::ConfigError),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// How the server is run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// One process on a laptop: SQLite by default, migrations applied on start, a JWT key generated
+    /// and kept beside the database, a random first admin password printed once.
+    Embedded,
+    /// Clusters and Compose: every secret must be given, migrations are run by a separate job.
+    Production,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Every setting of the server. Field names are the `MONIHUB_*` variable names in lower case.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub mode: Mode,
+    pub database_url: Option<SecretString>,
+    pub bind: String,
+    pub jwt_secret: Option<SecretString>,
+    #[serde(with = "humantime_serde")]
+    pub token_ttl: Duration,
+    pub admin_password: Option<SecretString>,
+    pub static_dir: Option<PathBuf>,
+    pub log_format: LogFormat,
+    /// A `tracing` filter directive, e.g. `info` or `monihub_server=debug,info`.
+    pub log_level: String,
+    #[serde(with = "humantime_serde")]
+    pub offline_after: Duration,
+    /// Failed sign-ins for one account name within `login_lockout` before it is locked.
+    pub login_max_failures: u32,
+    /// How long a locked account name stays locked (and the window failures are counted in).
+    #[serde(with = "humantime_serde")]
+    pub login_lockout: Duration,
+    /// Upper bound of database connections held by this process.
+    pub database_max_connections: u32,
+}
+
+impl Settings {
+    /// Loads settings from defaults, then `file` (if any), then `MONIHUB_*` variables, then
+    /// `overrides` (used by tests and by command-line flags), and validates them.
+    pub fn load(file: Option<&Path>, overrides: &[(&str, &str)]) -> Result<Self, ConfigError> {
+        Self::load_with_env(file, None, overrides)
+    }
+
+    /// Like [`Settings::load`], reading variables from `env` instead of the process environment
+    /// when given (so tests do not depend on the caller's shell).
+    fn load_with_env(
+        file: Option<&Path>,
+        env: Option<config::Map<String, String>>,
+        overrides: &[(&str, &str)],
+    ) -> Result<Self, ConfigError> {
+        let mut builder = config::Config::builder()
+            .set_default("mode", "production")?
+            .set_default("bind", "0.0.0.0:9080")?
+            .set_default("token_ttl", "1h")?
+            .set_default("log_format", "json")?
+            .set_default("log_level", "info")?
+            .set_default("offline_after", "90s")?
+            .set_default("login_max_failures", 5)?
+            .set_default("login_lockout", "15m")?
+            .set_default("database_max_connections", 10)?;
+        if let Some(file) = file {
+            builder = builder.add_source(config::File::from(file).required(true));
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("MONIHUB")
+                .prefix_separator("_")
+                .try_parsing(false)
+                .source(env),
+        );
+        for (key, value) in overrides {
+            builder = builder.set_override(*key, *value)?;
+        }
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(secret) = &self.jwt_secret
+            && secret.expose_secret().len() < MIN_JWT_SECRET_LEN
+        {
+            return Err(ConfigError::Invalid(format!(
+                "MONIHUB_JWT_SECRET must be at least {MIN_JWT_SECRET_LEN} bytes"
+            )));
+        }
+        if self.mode == Mode::Production {
+            if self.jwt_secret.is_none() {
+                return Err(ConfigError::Invalid(
+                    "MONIHUB_JWT_SECRET is required in production mode (there is no built-in key)"
+                        .into(),
+                ));
+            }
+            if self.database_url.is_none() {
+                return Err(ConfigError::Invalid(
+                    "MONIHUB_DATABASE_URL is required in production mode".into(),
+                ));
+            }
+        }
+        if !(Duration::from_secs(60)..=Duration::from_secs(30 * 24 * 3600))
+            .contains(&self.token_ttl)
+        {
+            return Err(ConfigError::Invalid(
+                "MONIHUB_TOKEN_TTL must be between 1m and 30d".into(),
+            ));
+        }
+        if self.login_max_failures == 0 {
+            return Err(ConfigError::Invalid(
+                "MONIHUB_LOGIN_MAX_FAILURES must be at least 1".into(),
+            ));
+        }
+        if self.database_max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "MONIHUB_DATABASE_MAX_CONNECTIONS must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The database URL to use: the configured one, or the embedded default.
+    pub fn database_url(&self) -> SecretString {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| SecretString::from(EMBEDDED_DATABASE_URL))
+    }
+}
+
+/// The file of a `sqlite:` URL, or `None` for other databases and in-memory SQLite.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        None
+    } else {
+        Some(PathBuf::from(path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn load(overrides: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::load_with_env(None, Some(config::Map::new()), overrides)
+    }
+
+    #[test]
+    fn production_requires_a_jwt_secret() {
+        let err = load(&[("database_url", "postgres://x")]).unwrap_err();
+        assert!(err.to_string().contains("MONIHUB_JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn short_jwt_secret_is_refused() {
+        let err = load(&[("mode", "embedded"), ("jwt_secret", "short")]).unwrap_err();
+        assert!(err.to_string().contains("at least 32 bytes"), "{err}");
+    }
+
+    #[test]
+    fn embedded_defaults_to_sqlite() {
+        let s = load(&[("mode", "embedded")]).unwrap();
+        assert_eq!(s.database_url().expose_secret(), EMBEDDED_DATABASE_URL);
+        assert_eq!(s.token_ttl, Duration::from_secs(3600));
+        assert_eq!(s.bind, "0.0.0.0:9080");
+    }
+
+    #[test]
+    fn durations_parse_human_units() {
+        let s = load(&[
+            ("mode", "production"),
+            ("jwt_secret", SECRET),
+            ("database_url", "postgres://x"),
+            ("token_ttl", "15m"),
+        ])
+        .unwrap();
+        assert_eq!(s.token_ttl, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn unknown_mode_is_a_clear_error() {
+        let err = load(&[("mode", "cluster")]).unwrap_err();
+        assert!(format!("{err:#?}").contains("cluster"), "{err:#?}");
+    }
+
+    #[test]
+    fn secrets_are_not_in_debug_output() {
+        let s = load(&[("mode", "embedded"), ("jwt_secret", SECRET)]).unwrap();
+        assert!(!format!("{s:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn sqlite_file_is_extracted_from_urls() {
+        assert_eq!(
+            sqlite_file("sqlite://data/m.db?mode=rwc"),
+            Some(PathBuf::from("data/m.db"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://h/db"), None);
+    }
+}

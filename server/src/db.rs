@@ -1,0 +1,85 @@
+//! Database connection, migrations and the built-in rows the server relies on.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait, Set,
+};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::auth::Role;
+use crate::entity::roles;
+
+/// Opens a pool. SQLite files get WAL journaling so readers do not block the writer.
+pub async fn connect(
+    url: &SecretString,
+    max_connections: u32,
+) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url.expose_secret().to_owned());
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    let db = Database::connect(options)
+        .await
+        .map_err(|e| anyhow::anyhow!("failed to connect to the database: {e}"))?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+        db.execute_unprepared("PRAGMA foreign_keys=ON").await?;
+    }
+    Ok(db)
+}
+
+/// Names of the migrations not yet applied.
+pub async fn pending_migrations(db: &DatabaseConnection) -> Result<Vec<String>, sea_orm::DbErr> {
+    Ok(Migrator::get_pending_migrations(db)
+        .await?
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect())
+}
+
+/// Every known migration with whether it is applied, in order.
+pub async fn migration_status(
+    db: &DatabaseConnection,
+) -> Result<Vec<(String, bool)>, sea_orm::DbErr> {
+    let pending = pending_migrations(db).await?;
+    Ok(Migrator::migrations()
+        .iter()
+        .map(|m| {
+            let name = m.name().to_owned();
+            let applied = !pending.contains(&name);
+            (name, applied)
+        })
+        .collect())
+}
+
+/// Applies pending migrations, then makes sure the role catalogue rows exist.
+pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+    Migrator::up(db, None).await?;
+    ensure_roles(db).await
+}
+
+/// Rolls back `steps` migrations (all if `None`).
+pub async fn migrate_down(
+    db: &DatabaseConnection,
+    steps: Option<u32>,
+) -> Result<(), sea_orm::DbErr> {
+    Migrator::down(db, steps).await
+}
+
+/// Inserts missing built-in roles; never changes or removes existing rows.
+pub async fn ensure_roles(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+    let rows = Role::ALL.into_iter().map(|role| roles::ActiveModel {
+        name: Set(role.as_str().to_owned()),
+        description: Set(role.description().to_owned()),
+    });
+    roles::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([roles::Column::Name])
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! `?page=&per_page=` parameters and the `{items, total, page, per_page}` envelope of every list.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::ApiError;
+
+pub const DEFAULT_PER_PAGE: u64 = 50;
+pub const MAX_PER_PAGE: u64 = 200;
+
+/// Page selection of a list request (1-based).
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page number, from 1.
+    pub page: Option<u64>,
+    /// Items per page, 1 to 200 (default 50).
+    pub per_page: Option<u64>,
+}
+
+/// A validated page selection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl PageRequest {
+    /// Rows to skip.
+    pub fn offset(&self) -> u64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+impl PageQuery {
+    /// Checks the bounds; out-of-range values are a 422 naming the field.
+    pub fn validate(self) -> Result<PageRequest, ApiError> {
+        let page = self.page.unwrap_or(1);
+        let per_page = self.per_page.unwrap_or(DEFAULT_PER_PAGE);
+        let mut errors = Vec::new();
+        if page == 0 {
+            errors.push(crate::error::FieldError {
+                field: "page".into(),
+                code: "range".into(),
+                message: "page starts at 1".into(),
+            });
+        }
+        if !(1..=MAX_PER_PAGE).contains(&per_page) {
+            errors.push(crate::error::FieldError {
+                field: "per_page".into(),
+                code: "range".into(),
+                message: format!("per_page must be between 1 and {MAX_PER_PAGE}"),
+            });
+        }
+        if page.checked_mul(per_page).is_none() {
+            errors.push(crate::error::FieldError {
+                field: "page".into(),
+                code: "range".into(),
+                message: "page is too large".into(),
+            });
+        }
+        if errors.is_empty() {
+            Ok(PageRequest { page, per_page })
+        } else {
+            Err(ApiError::Validation(errors))
+        }
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Number of items across all pages.
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl<T> Page<T> {
+    pub fn new(items: Vec<T>, total: u64, request: PageRequest) -> Self {
+        Self {
+            items,
+            total,
+            page: request.page,
+            per_page: request.per_page,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_bounds() {
+        let ok = PageQuery {
+            page: None,
+            per_page: None,
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(
+            ok,
+            PageRequest {
+                page: 1,
+                per_page: 50
+            }
+        );
+        assert_eq!(
+            PageQuery {
+                page: Some(3),
+                per_page: Some(200)
+            }
+            .validate()
+            .unwrap()
+            .offset(),
+            400
+        );
+        for (page, per_page) in [(0, 10), (1, 0), (1, 201), (u64::MAX, 200)] {
+            assert!(
+                PageQuery {
+                    page: Some(page),
+                    per_page: Some(per_page)
+                }
+                .validate()
+                .is_err(),
+                "{page}/{per_page}"
+            );
+        }
+    }
+}
+
+/// A case-insensitive substring match of `q` over `columns`, or `None` for an empty query.
+/// `%`, `_` and `\` in the query match themselves.
+pub fn text_search<C>(columns: &[C], q: Option<&str>) -> Option<sea_orm::Condition>
+where
+    C: sea_orm::ColumnTrait,
+{
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+    let q = q.map(str::trim).filter(|q| !q.is_empty())?;
+    let escaped: String = q
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let pattern = format!("%{escaped}%");
+    let mut condition = sea_orm::Condition::any();
+    for column in columns {
+        condition = condition.add(
+            Expr::expr(Func::lower(Expr::col(column.as_column_ref())))
+                .like(LikeExpr::new(pattern.clone()).escape('\\')),
+        );
+    }
+    Some(condition)
+}

@@ -1,0 +1,71 @@
+//! Request and response bodies of the project endpoints.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::entity::{Status, projects};
+use crate::validation::{code, not_blank, nullable};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectDto {
+    pub id: Uuid,
+    pub name: String,
+    /// Unique, immutable identifier (lower-case slug).
+    pub code: String,
+    pub description: Option<String>,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<projects::Model> for ProjectDto {
+    fn from(p: projects::Model) -> Self {
+        Self {
+            id: p.id,
+            name: p.name,
+            code: p.code,
+            description: p.description,
+            status: p.status,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+/// Body of `POST /api/v1/projects`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProject {
+    #[validate(length(min = 1, max = 128), custom(function = "not_blank"))]
+    pub name: String,
+    /// 2–64 characters: lower-case letters, digits, `-`, `_`.
+    #[validate(length(min = 2, max = 64), custom(function = "code"))]
+    pub code: String,
+    #[validate(length(max = 2000))]
+    pub description: Option<String>,
+}
+
+/// Body of `PATCH /api/v1/projects/{id}`; absent fields stay as they are.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProject {
+    #[validate(length(min = 1, max = 128), custom(function = "not_blank"))]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[validate(length(max = 2000))]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    pub status: Option<Status>,
+}
+
+/// Filters of `GET /api/v1/projects`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProjectFilter {
+    /// Substring of name or code.
+    pub q: Option<String>,
+    pub status: Option<Status>,
+}

@@ -1,0 +1,136 @@
+//! Building and running the HTTP server: shared state, middleware, routes, docs and static files.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use actix_files::{Files, NamedFile};
+use actix_web::dev::{ServiceRequest, ServiceResponse, fn_service};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use sea_orm::DatabaseConnection;
+use secrecy::SecretString;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::service::LoginPolicy;
+use crate::auth::{JwtKeys, throttle};
+use crate::config::Settings;
+use crate::http::{json_config, not_found, path_config, query_config, request_context};
+use crate::telemetry::Metrics;
+use crate::{applications, audit, auth, health, openapi, projects, users};
+
+/// State shared by every request.
+#[derive(Debug)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub jwt: JwtKeys,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    pub fn login_policy(&self) -> LoginPolicy {
+        LoginPolicy {
+            token_ttl: chrono::Duration::from_std(self.settings.token_ttl)
+                .unwrap_or(chrono::Duration::hours(1)),
+            throttle: throttle::Policy {
+                max_failures: self.settings.login_max_failures,
+                lockout: chrono::Duration::from_std(self.settings.login_lockout)
+                    .unwrap_or(chrono::Duration::minutes(15)),
+            },
+        }
+    }
+}
+
+/// Every documented route: probes at the root, the API under `/api/v1`.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.configure(health::configure).service(
+        scope("/api/v1")
+            .configure(auth::routes::configure)
+            .configure(users::routes::configure)
+            .configure(projects::routes::configure)
+            .configure(applications::routes::configure)
+            .configure(audit::routes::configure)
+            .default_service(web::to(not_found)),
+    );
+}
+
+/// A bound, not yet running server.
+pub struct Server {
+    port: u16,
+    server: actix_web::dev::Server,
+}
+
+impl Server {
+    /// Binds `settings.bind` (port 0 picks a free port) and prepares the server.
+    pub fn build(
+        settings: Settings,
+        db: DatabaseConnection,
+        jwt_secret: &SecretString,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| anyhow::anyhow!("failed to bind {}: {e}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let static_dir = settings.static_dir.clone();
+        let state = web::Data::new(AppState {
+            db,
+            jwt: JwtKeys::new(jwt_secret)?,
+            settings: Arc::new(settings),
+            metrics: Metrics::default(),
+        });
+        let doc = openapi::document();
+        let server = HttpServer::new(move || {
+            let swagger = SwaggerUi::new("/swagger-ui/{_:.*}")
+                .url("/api/v1/openapi.json", doc.clone())
+                .config(utoipa_swagger_ui::Config::default().validator_url("none"));
+            let app = App::new()
+                .wrap(from_fn(request_context))
+                .app_data(state.clone())
+                .app_data(json_config())
+                .app_data(query_config())
+                .app_data(path_config())
+                .service(swagger)
+                .service(web::redirect("/swagger-ui", "/swagger-ui/"))
+                .into_utoipa_app()
+                .configure(routes)
+                .into_app()
+                .service(web::scope("/api").default_service(web::to(not_found)));
+            match &static_dir {
+                Some(dir) => app.service(static_files(dir.clone())),
+                None => app.default_service(web::to(not_found)),
+            }
+        })
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        Ok(Self { port, server })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM (graceful) or an I/O error.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The built console (embedded mode): files as they are, and `index.html` for client-side routes.
+fn static_files(dir: PathBuf) -> Files {
+    let index = dir.join("index.html");
+    Files::new("/", dir)
+        .index_file("index.html")
+        .default_handler(fn_service(move |req: ServiceRequest| {
+            let index = index.clone();
+            async move {
+                let (req, _) = req.into_parts();
+                let file = NamedFile::open_async(&index).await?;
+                let res = file.into_response(&req);
+                Ok::<_, actix_web::Error>(ServiceResponse::new(req, res))
+            }
+        }))
+}
