@@ -95,7 +95,12 @@ fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
 }
 
 async fn connect(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
-    db::connect(&settings.database_url(), settings.database_max_connections).await
+    db::connect(
+        &settings.database_url(),
+        settings.database_max_connections,
+        settings.database_idle_timeout,
+    )
+    .await
 }
 
 async fn serve(settings: Settings, migrate: bool) -> anyhow::Result<()> {

@@ -64,6 +64,9 @@ pub struct Settings {
     pub login_lockout: Duration,
     /// Upper bound of database connections held by this process.
     pub database_max_connections: u32,
+    /// Idle database connections are closed after this long.
+    #[serde(with = "humantime_serde")]
+    pub database_idle_timeout: Duration,
 }
 
 impl Settings {
@@ -89,7 +92,8 @@ impl Settings {
             .set_default("offline_after", "90s")?
             .set_default("login_max_failures", 5)?
             .set_default("login_lockout", "15m")?
-            .set_default("database_max_connections", 10)?;
+            .set_default("database_max_connections", 10)?
+            .set_default("database_idle_timeout", "10m")?;
         if let Some(file) = file {
             builder = builder.add_source(config::File::from(file).required(true));
         }

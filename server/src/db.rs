@@ -15,11 +15,13 @@ use crate::entity::roles;
 pub async fn connect(
     url: &SecretString,
     max_connections: u32,
+    idle_timeout: Duration,
 ) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url.expose_secret().to_owned());
     options
         .max_connections(max_connections)
-        .min_connections(1)
+        .min_connections(0)
+        .idle_timeout(idle_timeout)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);

@@ -13,7 +13,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::error::{ApiError, PROBLEM_JSON, Problem};
-use crate::telemetry::Metrics;
+use crate::startup::AppState;
 
 /// Header carrying the request id in both directions.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -48,7 +48,7 @@ pub async fn request_context(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let request_id = incoming_request_id(&req).unwrap_or_else(|| Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
-    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
     let method = req.method().clone();
     let path = req.path().to_owned();
     let span = tracing::info_span!(
@@ -72,12 +72,14 @@ pub async fn request_context(
     } else {
         tracing::info!(parent: &span, status, latency_ms, "request completed");
     }
-    if let Some(metrics) = metrics {
+    if let Some(state) = state {
         let route = res
             .request()
             .match_pattern()
             .unwrap_or_else(|| "unmatched".to_owned());
-        metrics.observe_http(method.as_str(), &route, status, elapsed);
+        state
+            .metrics
+            .observe_http(method.as_str(), &route, status, elapsed);
     }
     Ok(res)
 }
@@ -124,7 +126,13 @@ fn complete_problem(res: ServiceResponse<BoxBody>, request_id: &str) -> ServiceR
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(JSON_LIMIT_BYTES)
-        .error_handler(|err, _req| ApiError::BadRequest(format!("invalid JSON body: {err}")).into())
+        .error_handler(|err, _req| match err {
+            actix_web::error::JsonPayloadError::Overflow { limit }
+            | actix_web::error::JsonPayloadError::OverflowKnownLength { limit, .. } => {
+                ApiError::PayloadTooLarge(format!("the JSON body exceeds {limit} bytes")).into()
+            }
+            err => ApiError::BadRequest(format!("invalid JSON body: {err}")).into(),
+        })
 }
 
 /// Query strings: problem+json rejections.

@@ -88,6 +88,33 @@ impl<T> Page<T> {
     }
 }
 
+/// A case-insensitive substring match of `q` over `columns`, or `None` for an empty query.
+/// `%`, `_` and `\` in the query match themselves.
+pub fn text_search<C>(columns: &[C], q: Option<&str>) -> Option<sea_orm::Condition>
+where
+    C: sea_orm::ColumnTrait,
+{
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+    let q = q.map(str::trim).filter(|q| !q.is_empty())?;
+    let escaped: String = q
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let pattern = format!("%{escaped}%");
+    let mut condition = sea_orm::Condition::any();
+    for column in columns {
+        condition = condition.add(
+            Expr::expr(Func::lower(Expr::col(column.as_column_ref())))
+                .like(LikeExpr::new(pattern.clone()).escape('\\')),
+        );
+    }
+    Some(condition)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,31 +156,4 @@ mod tests {
             );
         }
     }
-}
-
-/// A case-insensitive substring match of `q` over `columns`, or `None` for an empty query.
-/// `%`, `_` and `\` in the query match themselves.
-pub fn text_search<C>(columns: &[C], q: Option<&str>) -> Option<sea_orm::Condition>
-where
-    C: sea_orm::ColumnTrait,
-{
-    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-    let q = q.map(str::trim).filter(|q| !q.is_empty())?;
-    let escaped: String = q
-        .to_lowercase()
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect();
-    let pattern = format!("%{escaped}%");
-    let mut condition = sea_orm::Condition::any();
-    for column in columns {
-        condition = condition.add(
-            Expr::expr(Func::lower(Expr::col(column.as_column_ref())))
-                .like(LikeExpr::new(pattern.clone()).escape('\\')),
-        );
-    }
-    Some(condition)
 }

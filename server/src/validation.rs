@@ -28,7 +28,8 @@ fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
         };
         match kind {
             ValidationErrorsKind::Field(list) => {
-                for e in list {
+                // One error per field: the first rule that failed is the one to fix first.
+                if let Some(e) = list.first() {
                     out.push(FieldError {
                         field: path.clone(),
                         code: e.code.to_string(),
@@ -36,7 +37,7 @@ fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
                             .message
                             .as_ref()
                             .map(|m| m.to_string())
-                            .unwrap_or_else(|| format!("{path} is invalid ({})", e.code)),
+                            .unwrap_or_else(|| describe(e)),
                     });
                 }
             }
@@ -47,6 +48,22 @@ fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
                 }
             }
         }
+    }
+}
+
+/// A sentence for the built-in rules, using their parameters.
+fn describe(error: &validator::ValidationError) -> String {
+    let param = |name: &str| error.params.get(name).map(|v| v.to_string());
+    match error.code.as_ref() {
+        "length" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max} characters long"),
+            (Some(min), None) => format!("must be at least {min} characters long"),
+            (None, Some(max)) => format!("must be at most {max} characters long"),
+            _ => "has an invalid length".into(),
+        },
+        "email" => "must be a valid email address".into(),
+        "range" => "is out of range".into(),
+        other => format!("is invalid ({other})"),
     }
 }
 
@@ -88,6 +105,16 @@ pub fn not_blank(value: &str) -> Result<(), validator::ValidationError> {
     }
 }
 
+/// Deserializer for PATCH fields that may be cleared: absent → `None`, `null` → `Some(None)`,
+/// a value → `Some(Some(v))`. Use with `#[serde(default, deserialize_with = "…")]`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,14 +134,4 @@ mod tests {
         assert!(username(".jane").is_err());
         assert!(username("Jane").is_err());
     }
-}
-
-/// Deserializer for PATCH fields that may be cleared: absent → `None`, `null` → `Some(None)`,
-/// a value → `Some(Some(v))`. Use with `#[serde(default, deserialize_with = "…")]`.
-pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    serde::Deserialize::deserialize(deserializer).map(Some)
 }

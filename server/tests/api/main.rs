@@ -1,0 +1,14 @@
+//! Black-box API tests: the real server over HTTP, against real SQLite and PostgreSQL databases.
+//! Every test runs once per database (`sqlite::…` and `postgres::…`).
+
+mod helpers;
+
+mod applications;
+mod audit;
+mod auth;
+mod errors;
+mod migrations;
+mod probes;
+mod projects;
+mod rbac;
+mod users;

@@ -1,0 +1,106 @@
+//! Health, readiness, metrics and API docs.
+
+use migration::{Migrator, MigratorTrait};
+use reqwest::Method;
+
+use crate::helpers::{Backend, spawn_app};
+
+async fn health_and_readiness(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let health = app
+        .send(Method::GET, "/healthz", None, None)
+        .await
+        .expect(200);
+    assert_eq!(health.body["status"], "ok");
+    let ready = app
+        .send(Method::GET, "/readyz", None, None)
+        .await
+        .expect(200);
+    assert_eq!(ready.body["status"], "ready");
+}
+
+async fn not_ready_while_a_migration_is_pending(backend: Backend) {
+    let app = spawn_app(backend).await;
+    Migrator::down(&app.db, Some(1)).await.unwrap();
+    let reply = app
+        .send(Method::GET, "/readyz", None, None)
+        .await
+        .expect_problem(503);
+    let detail = reply.body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("m20261130_000003_create_audit_log"),
+        "{detail}"
+    );
+    // Liveness is unaffected: restarting would not help.
+    app.send(Method::GET, "/healthz", None, None)
+        .await
+        .expect(200);
+    monihub_server::db::migrate_up(&app.db).await.unwrap();
+    app.send(Method::GET, "/readyz", None, None)
+        .await
+        .expect(200);
+}
+
+async fn metrics_count_requests_by_route_pattern(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.get("/api/v1/projects", &app.admin_token)
+        .await
+        .expect(200);
+    let id = uuid::Uuid::new_v4();
+    app.get(&format!("/api/v1/projects/{id}"), &app.admin_token)
+        .await
+        .expect(404);
+    let reply = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(reply.status(), 200);
+    let text = reply.text().await.unwrap();
+    assert!(
+        text.contains(
+            "monihub_http_requests_total{method=\"GET\",route=\"/api/v1/projects\",status=\"200\"}"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("route=\"/api/v1/projects/{id}\",status=\"404\""),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&id.to_string()),
+        "ids must not become label values"
+    );
+}
+
+async fn openapi_and_swagger_ui_are_served(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let doc = app
+        .send(Method::GET, "/api/v1/openapi.json", None, None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(doc["info"]["title"], "MoniHub API");
+    assert!(doc["paths"]["/api/v1/projects/{id}"]["patch"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    let ui = app
+        .client
+        .get(app.url("/swagger-ui/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ui.status(), 200);
+    assert!(ui.text().await.unwrap().contains("swagger"));
+    let redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/swagger-ui"))
+        .send()
+        .await
+        .unwrap();
+    assert!(redirect.status().is_redirection());
+}
+
+crate::on_both_databases!(
+    health_and_readiness,
+    not_ready_while_a_migration_is_pending,
+    metrics_count_requests_by_route_pattern,
+    openapi_and_swagger_ui_are_served,
+);
