@@ -48,7 +48,7 @@ fn postgres_admin_url() -> String {
 fn tracing_once() {
     static INIT: OnceLock<()> = OnceLock::new();
     INIT.get_or_init(|| {
-        let level = std::env::var("TEST_LOG").unwrap_or_else(|_| "error".into());
+        let level = std::env::var("TEST_LOG").unwrap_or_else(|_| "error,sqlx=error".into());
         monihub_server::telemetry::init(monihub_server::config::LogFormat::Pretty, &level);
     });
 }

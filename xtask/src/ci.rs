@@ -1,0 +1,76 @@
+//! `cargo xtask ci`: everything CI checks, in the order that fails fastest.
+
+use std::process::Command;
+
+use crate::postgres::TestPostgres;
+use crate::testenv;
+use crate::util::{run_cmd, step, workspace_root};
+
+#[derive(clap::Args)]
+pub struct CiArgs {
+    /// Skip the control-plane suites (they build Kubernetes from source on a cold cache).
+    #[arg(long)]
+    no_control_plane: bool,
+}
+
+pub fn ci(args: CiArgs) -> anyhow::Result<()> {
+    let root = workspace_root();
+    let cargo = || {
+        let mut c = Command::new(env!("CARGO"));
+        c.current_dir(&root);
+        c
+    };
+
+    step("checking formatting (cargo fmt --check)");
+    run_cmd(cargo().args(["fmt", "--all", "--", "--check"]))?;
+
+    step("linting (cargo clippy -D warnings)");
+    run_cmd(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+
+    step("building the tests");
+    run_cmd(cargo().args([
+        "test",
+        "--locked",
+        "--no-run",
+        "-p",
+        "monihub-server",
+        "-p",
+        "monihub-migration",
+        "-p",
+        "xtask",
+    ]))?;
+
+    let postgres = TestPostgres::start()?;
+    step("running unit tests and API tests on SQLite and PostgreSQL");
+    run_cmd(
+        cargo()
+            .args([
+                "test",
+                "--locked",
+                "-p",
+                "monihub-server",
+                "-p",
+                "monihub-migration",
+                "-p",
+                "xtask",
+            ])
+            .env("MONIHUB_TEST_POSTGRES_URL", postgres.url()),
+    )?;
+    drop(postgres);
+
+    if args.no_control_plane {
+        step("skipping the control-plane suites (--no-control-plane)");
+    } else {
+        testenv::ci_suites()?;
+    }
+    step("all checks passed");
+    Ok(())
+}

@@ -1,0 +1,38 @@
+//! `cargo xtask <verb>`: the single entry point for MoniHub automation.
+//!
+//! CI runs exactly what a developer runs: `.ci/run` calls `cargo xtask ci`.
+
+mod ci;
+mod postgres;
+mod run;
+mod testenv;
+mod util;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "xtask", about = "MoniHub automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build and run MoniHub in embedded mode (SQLite, no containers) on http://localhost:9080.
+    Run(run::RunArgs),
+    /// Run every check CI runs: formatting, lints, unit tests, API tests on PostgreSQL and SQLite,
+    /// and the control-plane suites.
+    Ci(ci::CiArgs),
+    /// Build, start and stop the local Kubernetes control plane used by the operator tests.
+    #[command(subcommand)]
+    Testenv(testenv::Command),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Run(args) => run::run(args),
+        Command::Ci(args) => ci::ci(args),
+        Command::Testenv(cmd) => testenv::dispatch(cmd),
+    }
+}
