@@ -1,0 +1,87 @@
+//! The control-plane test suites as CI runs them: build (cached), compile the suites, start
+//! the control plane, run them with `MONIHUB_TESTENV_REQUIRED=1`, and stop it, also on failure.
+
+use std::process::Command;
+
+use anyhow::bail;
+
+use super::state::State;
+use super::{build, processes, up};
+use crate::util::{run_cmd, step, workspace_root};
+
+/// Crates whose integration tests need the control plane.
+pub const SUITES: &[&str] = &["monihub-testenv"];
+
+/// Stops the control plane when dropped, so a panic or an early return cannot leave it running.
+struct Running(Option<State>);
+
+impl Running {
+    fn stop(mut self) -> anyhow::Result<()> {
+        self.0.take();
+        up::down()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.0.take().is_some()
+            && let Err(e) = up::down()
+        {
+            eprintln!("failed to stop the control plane: {e:#}");
+        }
+    }
+}
+
+pub fn ci_suites() -> anyhow::Result<()> {
+    build::build()?;
+
+    // Compile first, so compilation does not compete with the control plane for two cores.
+    step("compiling the control-plane test suites");
+    run_cmd(cargo().args(["test", "--no-run"]).args(package_args()))?;
+
+    let running = Running(Some(up::up()?));
+    let state = State::locate();
+    let mut failed = Vec::new();
+    for suite in SUITES {
+        step(&format!(
+            "running the {suite} tests against the control plane"
+        ));
+        let result = run_cmd(
+            cargo()
+                .args(["test", "-p", suite])
+                .env("KUBECONFIG", state.kubeconfig())
+                .env("MONIHUB_TESTENV_REQUIRED", "1"),
+        );
+        if let Err(e) = result {
+            eprintln!("{e:#}");
+            failed.push(*suite);
+        }
+    }
+    if !failed.is_empty() {
+        for record in processes::recorded(&state)? {
+            eprintln!(
+                "--- last lines of {} ---\n{}",
+                record.name,
+                processes::log_tail(&state, &record.name, 15)
+            );
+        }
+    }
+    running.stop()?;
+    if !failed.is_empty() {
+        bail!("control-plane suites failed: {}", failed.join(", "));
+    }
+    Ok(())
+}
+
+fn package_args() -> Vec<String> {
+    SUITES
+        .iter()
+        .flat_map(|s| ["-p".to_string(), s.to_string()])
+        .collect()
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(workspace_root());
+    cmd
+}
