@@ -3,6 +3,7 @@
 //! CI runs exactly what a developer runs: `.ci/run` calls `cargo xtask ci`.
 
 mod ci;
+mod generate;
 mod postgres;
 mod run;
 mod testenv;
@@ -24,6 +25,8 @@ enum Command {
     /// Run every check CI runs: formatting, lints, unit tests, API tests on PostgreSQL and SQLite,
     /// and the control-plane suites.
     Ci(ci::CiArgs),
+    /// Regenerate committed derived files (the OpenAPI document).
+    Gen,
     /// Build, start and stop the local Kubernetes control plane used by the operator tests.
     #[command(subcommand)]
     Testenv(testenv::Command),
@@ -33,6 +36,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Run(args) => run::run(args),
         Command::Ci(args) => ci::ci(args),
+        Command::Gen => generate::generate(),
         Command::Testenv(cmd) => testenv::dispatch(cmd),
     }
 }

@@ -1,0 +1,33 @@
+//! `cargo xtask gen`: regenerate the committed, derived files. CI fails when they drift.
+
+use std::process::Command;
+
+use anyhow::Context;
+
+use crate::util::{step, workspace_root};
+
+pub fn generate() -> anyhow::Result<()> {
+    let root = workspace_root();
+    step("writing server/openapi.json");
+    let output = Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args([
+            "run",
+            "--quiet",
+            "--locked",
+            "-p",
+            "monihub-server",
+            "--",
+            "openapi",
+        ])
+        .output()
+        .context("failed to run monihub-server openapi")?;
+    if !output.status.success() {
+        anyhow::bail!(
+            "monihub-server openapi failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    std::fs::write(root.join("server/openapi.json"), &output.stdout)?;
+    Ok(())
+}
