@@ -7,12 +7,15 @@ use std::time::Duration;
 use anyhow::Context;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, ServiceAccount};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Namespace, PersistentVolumeClaim, Pod, Secret, ServiceAccount,
+};
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{
     ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
 };
+use kube::runtime::wait::conditions;
 use kube::{Api, Error};
 use monihub_testenv::{TestEnv, wait_for};
 use serde_json::json;
@@ -356,4 +359,50 @@ async fn statefulset_claims_bind_and_pods_become_ready() -> anyhow::Result<()> {
         assert_eq!(phase.as_deref(), Some("Bound"), "{claim} is not bound");
     }
     env.cleanup().await
+}
+
+/// Deleting a namespace finishes: the namespace controller removes its workloads, kwok finalizes
+/// the Pods, and the namespace itself disappears (without a controller-manager it would stay
+/// Terminating forever).
+#[tokio::test]
+async fn namespace_deletion_completes() -> anyhow::Result<()> {
+    let Some(env) = TestEnv::new("smoke-ns").await? else {
+        return Ok(());
+    };
+    let jobs: Api<Job> = env.api();
+    jobs.create(
+        &PostParams::default(),
+        &from_json(json!({
+            "metadata": { "name": "long" },
+            "spec": {
+                "template": {
+                    "spec": {
+                        "restartPolicy": "Never",
+                        "containers": [{ "name": "c", "image": "example.invalid/c:1" }]
+                    }
+                }
+            }
+        })),
+    )
+    .await?;
+    let pods: Api<Pod> = env.api();
+    let started = tokio::time::Instant::now();
+    while pods.list(&Default::default()).await?.items.is_empty() {
+        anyhow::ensure!(started.elapsed() < TIMEOUT, "the Job never created a Pod");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let name = env.namespace().to_string();
+    let namespaces: Api<Namespace> = Api::all(env.client());
+    let uid = namespaces
+        .get(&name)
+        .await?
+        .metadata
+        .uid
+        .context("namespace has no uid")?;
+    env.cleanup().await?;
+    wait_for(&namespaces, &name, TIMEOUT, conditions::is_deleted(&uid))
+        .await
+        .context("the namespace never finished terminating")?;
+    Ok(())
 }

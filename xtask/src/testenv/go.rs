@@ -14,7 +14,7 @@ const HEARTBEAT: Duration = Duration::from_secs(30);
 /// A `go` command with the environment every build uses: static binaries (upstream builds these
 /// with cgo off too) and a writable module cache so `go clean -modcache` works without sudo.
 pub fn go(dir: &Path) -> Command {
-    let mut cmd = Command::new("go");
+    let mut cmd = Command::new(go_binary());
     cmd.current_dir(dir).env("CGO_ENABLED", "0");
     let mut flags = std::env::var("GOFLAGS").unwrap_or_default();
     for flag in ["-modcacherw", "-buildvcs=false"] {
@@ -27,9 +27,21 @@ pub fn go(dir: &Path) -> Command {
     cmd
 }
 
+/// `$GO`, else `go` on PATH, else the standard install location (CI shells may not have Go's
+/// folder on PATH).
+fn go_binary() -> PathBuf {
+    if let Some(go) = std::env::var_os("GO") {
+        return PathBuf::from(go);
+    }
+    let on_path = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join("go"))
+        .find(|candidate| candidate.is_file());
+    on_path.unwrap_or_else(|| PathBuf::from("/usr/local/go/bin/go"))
+}
+
 /// Fail early with a useful message when Go is missing, instead of deep inside a build.
 pub fn check_toolchain() -> anyhow::Result<String> {
-    let out = Command::new("go")
+    let out = Command::new(go_binary())
         .arg("version")
         .output()
         .context("failed to run `go version`: the control plane is built from Go modules and needs Go 1.26 or newer on PATH")?;

@@ -27,7 +27,7 @@ use clap::Subcommand;
 pub enum Command {
     /// Build the pinned control-plane binaries into the cache (skipped when already cached).
     Build,
-    /// Start the control plane and print `export KUBECONFIG=…`.
+    /// Start the control plane and print `export KUBECONFIG=…` (and PATH for kubectl/helm).
     Up,
     /// Stop exactly the processes `up` started.
     Down,
@@ -42,8 +42,8 @@ pub fn dispatch(cmd: Command) -> anyhow::Result<()> {
         Command::Build => build::build(),
         Command::Up => {
             let state = up::up()?;
-            // stdout carries only the export line, so `eval "$(cargo xtask testenv up)"` works.
-            println!("{}", up::export_line(&state));
+            // stdout carries only the export lines, so `eval "$(cargo xtask testenv up)"` works.
+            println!("{}", up::export_lines(&state));
             Ok(())
         }
         Command::Down => up::down(),
@@ -52,7 +52,7 @@ pub fn dispatch(cmd: Command) -> anyhow::Result<()> {
             if !up::is_up(&state)? {
                 bail!("no control plane is running (start one with `cargo xtask testenv up`)");
             }
-            println!("{}", up::export_line(&state));
+            println!("{}", up::export_lines(&state));
             Ok(())
         }
         Command::Suites => ci_suites(),

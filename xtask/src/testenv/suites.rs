@@ -6,7 +6,7 @@ use std::process::Command;
 use anyhow::bail;
 
 use super::state::State;
-use super::{build, processes, up};
+use super::{build, processes, up, versions};
 use crate::util::{run_cmd, step, workspace_root};
 
 /// Crates whose integration tests need the control plane.
@@ -50,7 +50,9 @@ pub fn ci_suites() -> anyhow::Result<()> {
             cargo()
                 .args(["test", "-p", suite])
                 .env("KUBECONFIG", state.kubeconfig())
-                .env("MONIHUB_TESTENV_REQUIRED", "1"),
+                .env("MONIHUB_TESTENV_REQUIRED", "1")
+                // Chart and manifest suites shell out to the matching helm and kubectl.
+                .env("PATH", path_with_bin()?),
         );
         if let Err(e) = result {
             eprintln!("{e:#}");
@@ -71,6 +73,14 @@ pub fn ci_suites() -> anyhow::Result<()> {
         bail!("control-plane suites failed: {}", failed.join(", "));
     }
     Ok(())
+}
+
+fn path_with_bin() -> anyhow::Result<std::ffi::OsString> {
+    let mut dirs = vec![versions::bin_dir()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    Ok(std::env::join_paths(dirs)?)
 }
 
 fn package_args() -> Vec<String> {

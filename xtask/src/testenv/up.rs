@@ -60,9 +60,14 @@ pub fn down() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The line that points a shell at the running control plane.
-pub fn export_line(state: &State) -> String {
-    format!("export KUBECONFIG={}", state.kubeconfig().display())
+/// Shell lines that point a client at the running control plane, and put the matching
+/// kubectl and helm first on PATH (a distribution kubectl may be far outside the version skew).
+pub fn export_lines(state: &State) -> String {
+    format!(
+        "export KUBECONFIG={}\nexport PATH=\"{}:$PATH\"",
+        state.kubeconfig().display(),
+        versions::bin_dir().display()
+    )
 }
 
 fn start(state: &State) -> anyhow::Result<()> {
@@ -170,7 +175,7 @@ fn start(state: &State) -> anyhow::Result<()> {
         || Ok(listening(ports.controller_manager) && listening(ports.scheduler)),
     )?;
 
-    std::fs::write(state.env_file(), format!("{}\n", export_line(state)))?;
+    std::fs::write(state.env_file(), format!("{}\n", export_lines(state)))?;
     Ok(())
 }
 
