@@ -12,19 +12,23 @@ use crate::util::{run_cmd, step, workspace_root};
 /// Crates whose integration tests need the control plane.
 pub const SUITES: &[&str] = &["monihub-testenv"];
 
-/// Stops the control plane when dropped, so a panic or an early return cannot leave it running.
-struct Running(Option<State>);
+/// The running control plane; stopped when dropped, so a panic or an early return cannot leave
+/// it running.
+struct Running {
+    state: State,
+    stopped: bool,
+}
 
 impl Running {
     fn stop(mut self) -> anyhow::Result<()> {
-        self.0.take();
+        self.stopped = true;
         up::down()
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        if self.0.take().is_some()
+        if !self.stopped
             && let Err(e) = up::down()
         {
             eprintln!("failed to stop the control plane: {e:#}");
@@ -39,8 +43,11 @@ pub fn ci_suites() -> anyhow::Result<()> {
     step("compiling the control-plane test suites");
     run_cmd(cargo().args(["test", "--no-run"]).args(package_args()))?;
 
-    let running = Running(Some(up::up()?));
-    let state = State::locate();
+    let running = Running {
+        state: up::start_built()?,
+        stopped: false,
+    };
+    let state = &running.state;
     let mut failed = Vec::new();
     for suite in SUITES {
         step(&format!(
@@ -60,11 +67,11 @@ pub fn ci_suites() -> anyhow::Result<()> {
         }
     }
     if !failed.is_empty() {
-        for record in processes::recorded(&state)? {
+        for record in processes::recorded(state)? {
             eprintln!(
                 "--- last lines of {} ---\n{}",
                 record.name,
-                processes::log_tail(&state, &record.name, 15)
+                processes::log_tail(state, &record.name, 15)
             );
         }
     }

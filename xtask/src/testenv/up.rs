@@ -23,6 +23,11 @@ const WAIT: Duration = Duration::from_secs(90);
 /// Start the control plane (building it first if the cache lacks it) and write the env file.
 pub fn up() -> anyhow::Result<State> {
     build::build()?;
+    start_built()
+}
+
+/// Start the control plane from binaries that `build` has just checked.
+pub fn start_built() -> anyhow::Result<State> {
     let state = State::locate();
     if processes::recorded(&state)?.iter().any(|r| r.is_alive()) {
         bail!(
