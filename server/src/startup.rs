@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_files::{Files, NamedFile};
 use actix_web::dev::{ServiceRequest, ServiceResponse, fn_service};
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
@@ -86,6 +86,7 @@ impl Server {
                 .url("/api/v1/openapi.json", doc.clone())
                 .config(utoipa_swagger_ui::Config::default().validator_url("none"));
             let app = App::new()
+                .wrap(security_headers())
                 .wrap(from_fn(request_context))
                 .app_data(state.clone())
                 .app_data(json_config())
@@ -117,6 +118,14 @@ impl Server {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Headers that keep browsers from sniffing types, framing the console or leaking URLs.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"))
 }
 
 /// The built console (embedded mode): files as they are, and `index.html` for client-side routes.

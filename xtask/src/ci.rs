@@ -6,6 +6,16 @@ use crate::postgres::TestPostgres;
 use crate::testenv;
 use crate::util::{run_cmd, step, workspace_root};
 
+/// Packages whose tests need only PostgreSQL (the control-plane suites run separately).
+const SERVER_PACKAGES: [&str; 6] = [
+    "-p",
+    "monihub-server",
+    "-p",
+    "monihub-migration",
+    "-p",
+    "xtask",
+];
+
 #[derive(clap::Args)]
 pub struct CiArgs {
     /// Skip the control-plane suites (they build Kubernetes from source on a cold cache).
@@ -36,32 +46,18 @@ pub fn ci(args: CiArgs) -> anyhow::Result<()> {
     ]))?;
 
     step("building the tests");
-    run_cmd(cargo().args([
-        "test",
-        "--locked",
-        "--no-run",
-        "-p",
-        "monihub-server",
-        "-p",
-        "monihub-migration",
-        "-p",
-        "xtask",
-    ]))?;
+    run_cmd(
+        cargo()
+            .args(["test", "--locked", "--no-run"])
+            .args(SERVER_PACKAGES),
+    )?;
 
     let postgres = TestPostgres::start()?;
     step("running unit tests and API tests on SQLite and PostgreSQL");
     run_cmd(
         cargo()
-            .args([
-                "test",
-                "--locked",
-                "-p",
-                "monihub-server",
-                "-p",
-                "monihub-migration",
-                "-p",
-                "xtask",
-            ])
+            .args(["test", "--locked"])
+            .args(SERVER_PACKAGES)
             .env("MONIHUB_TEST_POSTGRES_URL", postgres.url()),
     )?;
     drop(postgres);

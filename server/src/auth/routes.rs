@@ -7,6 +7,7 @@ use super::AuthUser;
 use super::service::{self, ChangePassword, LoginRequest, LoginResponse};
 use crate::auth::Role;
 use crate::error::{ApiResult, Problem};
+use crate::http::RequestId;
 use crate::startup::AppState;
 use crate::users::dto::{RoleDto, UserDto};
 
@@ -34,6 +35,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[post("/auth/login")]
 async fn login(
     state: web::Data<AppState>,
+    request_id: Option<web::ReqData<RequestId>>,
     body: web::Json<LoginRequest>,
 ) -> ApiResult<web::Json<LoginResponse>> {
     let response = service::login(
@@ -41,6 +43,7 @@ async fn login(
         &state.jwt,
         state.login_policy(),
         body.into_inner(),
+        request_id.map(|r| r.into_inner().0),
     )
     .await;
     if response.is_err() {
@@ -60,7 +63,7 @@ async fn login(
 )]
 #[post("/auth/logout")]
 async fn logout(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
-    service::logout(&state.db, user.session_id).await?;
+    service::logout(&state.db, &user.actor(), user.session_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -81,6 +81,7 @@ pub async fn login(
     keys: &JwtKeys,
     policy: LoginPolicy,
     request: LoginRequest,
+    request_id: Option<String>,
 ) -> ApiResult<LoginResponse> {
     let username = request.username.trim().to_lowercase();
     if username.is_empty() || request.password.is_empty() {
@@ -111,6 +112,7 @@ pub async fn login(
 
     let session_id = Uuid::new_v4();
     let expires_at = now + policy.token_ttl;
+    let txn = db.begin().await?;
     auth_sessions::ActiveModel {
         id: Set(session_id),
         user_id: Set(user.id),
@@ -118,8 +120,15 @@ pub async fn login(
         expires_at: Set(expires_at),
         revoked_at: Set(None),
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
+    let actor = Actor {
+        id: Some(user.id),
+        username: user.username.clone(),
+        request_id,
+    };
+    audit::record(&txn, &actor, session_change("session.login", session_id)).await?;
+    txn.commit().await?;
     let ttl = policy.token_ttl.num_seconds();
     let access_token = keys
         .issue(user.id, session_id, ttl)
@@ -143,14 +152,28 @@ fn throttled(retry_after_secs: u64) -> ApiError {
 }
 
 /// Revokes one session (logout).
-pub async fn logout(db: &DatabaseConnection, session_id: Uuid) -> ApiResult<()> {
+pub async fn logout(db: &DatabaseConnection, actor: &Actor, session_id: Uuid) -> ApiResult<()> {
+    let txn = db.begin().await?;
     auth_sessions::Entity::update_many()
         .col_expr(auth_sessions::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(auth_sessions::Column::Id.eq(session_id))
         .filter(auth_sessions::Column::RevokedAt.is_null())
-        .exec(db)
+        .exec(&txn)
         .await?;
+    audit::record(&txn, actor, session_change("session.logout", session_id)).await?;
+    txn.commit().await?;
     Ok(())
+}
+
+/// Sign-ins and sign-outs are audited as changes to a session (no token material is kept).
+fn session_change(action: &str, session_id: Uuid) -> Change<'_> {
+    Change {
+        action,
+        resource_type: "session",
+        resource_id: Some(session_id.to_string()),
+        before: None,
+        after: None,
+    }
 }
 
 /// Revokes every live session of a user, except `keep` if given.

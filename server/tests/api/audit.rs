@@ -68,8 +68,43 @@ async fn mutations_are_audited_with_before_and_after(backend: Backend) {
     assert!(changed.contains(&"/name"), "{changed:?}");
     assert!(!changed.contains(&"/code"), "{changed:?}");
 
-    let by_actor = app.get("/api/v1/audit?actor=ops", t).await.expect(200);
+    let by_actor = app
+        .get("/api/v1/audit?actor=ops&resource_type=project", t)
+        .await
+        .expect(200);
     assert_eq!(by_actor.body["total"], 3);
+}
+
+async fn sign_ins_and_sign_outs_are_audited(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = &app.admin_token;
+    let (_, token) = app.user_with_role("visitor", "viewer").await;
+    app.post("/api/v1/auth/logout", &token, json!({}))
+        .await
+        .expect(204);
+    app.login("visitor", "definitely-wrong").await.expect(401);
+    let list = app
+        .get("/api/v1/audit?actor=visitor&resource_type=session", t)
+        .await
+        .expect(200);
+    let actions: Vec<&str> = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, vec!["session.logout", "session.login"]);
+    let detail = app
+        .get(
+            &format!(
+                "/api/v1/audit/{}",
+                list.body["items"][1]["id"].as_str().unwrap()
+            ),
+            t,
+        )
+        .await
+        .expect(200);
+    assert!(!detail.body.to_string().contains(&token));
 }
 
 async fn user_changes_are_audited_without_secrets(backend: Backend) {
@@ -139,6 +174,7 @@ async fn audit_filters_are_validated(backend: Backend) {
 
 crate::on_both_databases!(
     mutations_are_audited_with_before_and_after,
+    sign_ins_and_sign_outs_are_audited,
     user_changes_are_audited_without_secrets,
     audit_filters_are_validated,
 );

@@ -12,6 +12,8 @@ async fn health_and_readiness(backend: Backend) {
         .await
         .expect(200);
     assert_eq!(health.body["status"], "ok");
+    assert_eq!(health.headers["x-content-type-options"], "nosniff");
+    assert_eq!(health.headers["x-frame-options"], "DENY");
     let ready = app
         .send(Method::GET, "/readyz", None, None)
         .await
