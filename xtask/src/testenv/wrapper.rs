@@ -101,3 +101,46 @@ fn render(module_path: &str, spec: &Spec, upstream: &go::GoMod) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upstream() -> go::GoMod {
+        serde_json::from_value(serde_json::json!({
+            "Go": "1.26.0",
+            "GoDebug": [{ "Key": "default", "Value": "go1.26" }],
+            "Replace": [
+                { "Old": { "Path": "k8s.io/api" }, "New": { "Path": "./staging/src/k8s.io/api" } },
+                { "Old": { "Path": "example.com/fork" }, "New": { "Path": "example.com/fixed", "Version": "v1.2.3" } }
+            ]
+        }))
+        .unwrap()
+    }
+
+    fn spec(local_replaces_to: Option<&str>) -> Spec {
+        Spec {
+            name: "kubernetes",
+            module: "k8s.io/kubernetes",
+            version: "v1.36.3".into(),
+            tools: vec![],
+            local_replaces_to: local_replaces_to.map(String::from),
+        }
+    }
+
+    #[test]
+    fn pins_in_repository_replaces_and_keeps_godebug() {
+        let go_mod = render("w", &spec(Some("v0.36.3")), &upstream());
+        assert!(go_mod.contains("go 1.26.0\n"));
+        assert!(go_mod.contains("godebug default=go1.26\n"));
+        assert!(go_mod.contains("\tk8s.io/api => k8s.io/api v0.36.3\n"));
+        assert!(go_mod.contains("\texample.com/fork => example.com/fixed v1.2.3\n"));
+    }
+
+    #[test]
+    fn drops_in_repository_replaces_without_a_published_version() {
+        let go_mod = render("w", &spec(None), &upstream());
+        assert!(!go_mod.contains("k8s.io/api"));
+        assert!(go_mod.contains("example.com/fork => example.com/fixed v1.2.3"));
+    }
+}
