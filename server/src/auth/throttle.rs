@@ -3,7 +3,8 @@
 //! reveal which names exist); reaching the limit within the window locks the name for a while.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::entity::login_throttle;
 
@@ -32,40 +33,68 @@ pub async fn locked_for<C: ConnectionTrait>(
     Ok(row
         .and_then(|r| r.locked_until)
         .filter(|until| *until > now)
-        .map(|until| (until - now).num_seconds().max(1) as u64))
+        .map(|until| Ord::max((until - now).num_seconds(), 1) as u64))
 }
 
 /// Counts a failure; returns the lock duration in seconds if this failure locked the name.
+///
+/// Every step is a single atomic statement, so parallel attempts (from one client or from several
+/// replicas) are all counted and cannot lift a lock by racing each other.
 pub async fn record_failure<C: ConnectionTrait>(
     db: &C,
     username: &str,
     policy: Policy,
     now: DateTime<Utc>,
 ) -> Result<Option<u64>, sea_orm::DbErr> {
+    use login_throttle::Column;
+
     let key = key(username);
-    let existing = login_throttle::Entity::find_by_id(key.clone())
-        .one(db)
+    let window_expired = Expr::col(Column::WindowStartedAt).lte(now - policy.lockout);
+
+    // 1. Make sure the row exists (a new window starts with zero failures).
+    login_throttle::Entity::insert(login_throttle::ActiveModel {
+        key: Set(key.clone()),
+        failures: Set(0),
+        window_started_at: Set(now),
+        locked_until: Set(None),
+    })
+    .on_conflict_do_nothing()
+    .exec(db)
+    .await?;
+
+    // 2. Count this failure, starting a new window if the old one has passed.
+    login_throttle::Entity::update_many()
+        .col_expr(
+            Column::Failures,
+            CaseStatement::new()
+                .case(window_expired.clone(), Expr::val(1))
+                .finally(Expr::col(Column::Failures).add(1))
+                .into(),
+        )
+        .col_expr(
+            Column::WindowStartedAt,
+            CaseStatement::new()
+                .case(window_expired, Expr::val(now))
+                .finally(Expr::col(Column::WindowStartedAt))
+                .into(),
+        )
+        .filter(Column::Key.eq(&key))
+        .exec(db)
         .await?;
-    let (failures, window_started_at) = match &existing {
-        Some(row) if row.window_started_at + policy.lockout > now => {
-            (row.failures + 1, row.window_started_at)
-        }
-        _ => (1, now),
-    };
-    let locks = failures as u32 >= policy.max_failures;
-    let locked_until = locks.then(|| now + policy.lockout);
-    let model = login_throttle::ActiveModel {
-        key: Set(key),
-        failures: Set(if locks { 0 } else { failures }),
-        window_started_at: Set(if locks { now } else { window_started_at }),
-        locked_until: Set(locked_until),
-    };
-    if existing.is_some() {
-        model.update(db).await?;
-    } else {
-        login_throttle::Entity::insert(model).exec(db).await?;
-    }
-    Ok(locked_until.map(|_| policy.lockout.num_seconds().max(1) as u64))
+
+    // 3. Lock the name if this failure reached the limit and it is not locked already.
+    let locked = login_throttle::Entity::update_many()
+        .col_expr(Column::LockedUntil, Expr::val(now + policy.lockout).into())
+        .filter(Column::Key.eq(&key))
+        .filter(Column::Failures.gte(policy.max_failures as i32))
+        .filter(
+            Condition::any()
+                .add(Column::LockedUntil.is_null())
+                .add(Column::LockedUntil.lte(now)),
+        )
+        .exec(db)
+        .await?;
+    Ok((locked.rows_affected > 0).then(|| Ord::max(policy.lockout.num_seconds(), 1) as u64))
 }
 
 /// Forgets the failures of a name after a successful sign-in.

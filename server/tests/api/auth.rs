@@ -71,6 +71,23 @@ async fn a_success_resets_the_failure_count(backend: Backend) {
     app.login("admin", ADMIN_PASSWORD).await.expect(200);
 }
 
+async fn concurrent_failures_never_error(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let attempts = (0..8).map(|_| app.login("admin", "wrong-password"));
+    let replies = futures::future::join_all(attempts).await;
+    for reply in replies {
+        assert!(
+            reply.status == 401 || reply.status == 429,
+            "a failed sign-in must answer 401 or 429, got {}: {}",
+            reply.status,
+            reply.body
+        );
+    }
+    app.login("admin", "wrong-password")
+        .await
+        .expect_problem(429);
+}
+
 async fn logout_revokes_only_that_token(backend: Backend) {
     let app = spawn_app(backend).await;
     let other = app.login_ok("admin", ADMIN_PASSWORD).await;
@@ -230,6 +247,7 @@ crate::on_both_databases!(
     wrong_password_and_unknown_user_get_the_same_401,
     repeated_failures_lock_the_account_name,
     a_success_resets_the_failure_count,
+    concurrent_failures_never_error,
     logout_revokes_only_that_token,
     tampered_and_garbage_tokens_are_rejected,
     changing_the_password_signs_out_other_sessions,
