@@ -84,7 +84,7 @@ pub async fn record_failure<C: ConnectionTrait>(
 
     // 3. Lock the name if this failure reached the limit and it is not locked already.
     let locked = login_throttle::Entity::update_many()
-        .col_expr(Column::LockedUntil, Expr::val(now + policy.lockout).into())
+        .col_expr(Column::LockedUntil, Expr::val(now + policy.lockout))
         .filter(Column::Key.eq(&key))
         .filter(Column::Failures.gte(policy.max_failures as i32))
         .filter(
