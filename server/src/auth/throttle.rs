@@ -15,10 +15,11 @@ pub struct Policy {
     pub lockout: Duration,
 }
 
+/// The row key of a name: bounded to the column's 128 characters (on character boundaries, so
+/// any Unicode input is safe).
 fn key(username: &str) -> String {
-    let mut key = format!("user:{username}");
-    key.truncate(128);
-    key
+    let name: String = username.chars().take(120).collect();
+    format!("user:{name}")
 }
 
 /// Seconds until the name may try again, if it is locked now.
@@ -103,4 +104,18 @@ pub async fn reset<C: ConnectionTrait>(db: &C, username: &str) -> Result<(), sea
         .exec(db)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key;
+
+    #[test]
+    fn keys_are_bounded_on_character_boundaries() {
+        let long = "é".repeat(500);
+        let k = key(&long);
+        assert_eq!(k.chars().count(), 125);
+        assert!(k.starts_with("user:é"));
+        assert_eq!(key("alice"), "user:alice");
+    }
 }

@@ -33,6 +33,9 @@ async fn wrong_password_and_unknown_user_get_the_same_401(backend: Backend) {
         .await
         .expect_problem(401);
     assert_eq!(wrong.body["detail"], unknown.body["detail"]);
+    // Odd input is just a wrong credential.
+    app.login(&"é".repeat(2000), "x").await.expect_problem(401);
+    app.login("", "").await.expect_problem(401);
     assert!(wrong.body.get("access_token").is_none());
 }
 
