@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 
@@ -13,9 +15,12 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Announce a step so a person never stares at a silent terminal.
+/// Announce a step so a person never stares at a silent terminal. The prefix is the time since
+/// the first step, so CI logs show where the minutes go.
 pub fn step(msg: &str) {
-    eprintln!("==> {msg}");
+    static START: OnceLock<Instant> = OnceLock::new();
+    let elapsed = START.get_or_init(Instant::now).elapsed().as_secs();
+    eprintln!("==> [{:02}:{:02}] {msg}", elapsed / 60, elapsed % 60);
 }
 
 /// Run a command, inheriting stdio; fail with the command line when it exits non-zero.
