@@ -6,6 +6,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::Utc;
 use futures::future::LocalBoxFuture;
+use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -86,15 +87,19 @@ async fn authenticate(
     session_id: Uuid,
     request_id: Option<String>,
 ) -> Result<AuthUser, ApiError> {
-    let session = auth_sessions::Entity::find_by_id(session_id)
+    // One query for "the user is active and this session of theirs is live"; a second for roles.
+    let live_session = Query::select()
+        .column(auth_sessions::Column::UserId)
+        .from(auth_sessions::Entity)
+        .and_where(auth_sessions::Column::Id.eq(session_id))
+        .and_where(auth_sessions::Column::RevokedAt.is_null())
+        .and_where(auth_sessions::Column::ExpiresAt.gt(Utc::now()))
+        .to_owned();
+    let user = users::Entity::find_by_id(user_id)
+        .filter(users::Column::Status.eq(Status::Active))
+        .filter(users::Column::Id.in_subquery(live_session))
         .one(&state.db)
         .await?
-        .filter(|s| s.user_id == user_id && s.revoked_at.is_none() && s.expires_at > Utc::now())
-        .ok_or(ApiError::Unauthorized(INVALID))?;
-    let user = users::Entity::find_by_id(session.user_id)
-        .one(&state.db)
-        .await?
-        .filter(|u| u.status == Status::Active)
         .ok_or(ApiError::Unauthorized(INVALID))?;
     let roles = roles_of(&state.db, user.id).await?;
     Ok(AuthUser {
