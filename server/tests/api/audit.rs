@@ -36,12 +36,7 @@ async fn mutations_are_audited_with_before_and_after(backend: Backend) {
         )
         .await
         .expect(200);
-    let actions: Vec<&str> = list.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["action"].as_str().unwrap())
-        .collect();
+    let actions = list.strings("action");
     assert_eq!(
         actions,
         vec!["project.delete", "project.update", "project.create"]
@@ -87,12 +82,7 @@ async fn sign_ins_and_sign_outs_are_audited(backend: Backend) {
         .get("/api/v1/audit?actor=visitor&resource_type=session", t)
         .await
         .expect(200);
-    let actions: Vec<&str> = list.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["action"].as_str().unwrap())
-        .collect();
+    let actions = list.strings("action");
     assert_eq!(actions, vec!["session.logout", "session.login"]);
     let detail = app
         .get(

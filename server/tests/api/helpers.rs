@@ -186,6 +186,14 @@ impl Reply {
         reply
     }
 
+    /// The string `field` of every item of a list answer, in order.
+    pub fn strings(&self, field: &str) -> Vec<&str> {
+        self.body["items"]
+            .as_array()
+            .map(|items| items.iter().filter_map(|i| i[field].as_str()).collect())
+            .unwrap_or_default()
+    }
+
     /// Field names of a 422's `errors`.
     pub fn error_fields(&self) -> Vec<String> {
         self.body["errors"]
@@ -318,32 +326,34 @@ impl TestApp {
 
     /// Creates a project and returns its id.
     pub async fn project(&self, code: &str) -> String {
-        self.post(
+        self.create(
             "/api/v1/projects",
-            &self.admin_token,
             json!({"name": format!("Project {code}"), "code": code}),
         )
         .await
-        .expect(201)
-        .body["id"]
-            .as_str()
-            .expect("id")
-            .to_owned()
     }
 
     /// Creates an application in a project and returns its id.
     pub async fn application(&self, project_id: &str, code: &str) -> String {
-        self.post(
+        self.create(
             "/api/v1/applications",
-            &self.admin_token,
             json!({"project_id": project_id, "name": format!("App {code}"), "code": code}),
         )
         .await
-        .expect(201)
-        .body["id"]
-            .as_str()
-            .expect("id")
-            .to_owned()
+    }
+
+    /// POSTs as admin, expects 201 and returns the new object's id.
+    async fn create(&self, path: &str, body: Value) -> String {
+        let reply = self.post(path, &self.admin_token, body).await.expect(201);
+        reply.body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// The served OpenAPI document (no token needed).
+    pub async fn openapi(&self) -> Value {
+        self.send(Method::GET, "/api/v1/openapi.json", None, None)
+            .await
+            .expect(200)
+            .body
     }
 }
 

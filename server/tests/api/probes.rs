@@ -73,11 +73,7 @@ async fn metrics_count_requests_by_route_pattern(backend: Backend) {
 
 async fn openapi_and_swagger_ui_are_served(backend: Backend) {
     let app = spawn_app(backend).await;
-    let doc = app
-        .send(Method::GET, "/api/v1/openapi.json", None, None)
-        .await
-        .expect(200)
-        .body;
+    let doc = app.openapi().await;
     assert_eq!(doc["info"]["title"], "MoniHub API");
     assert!(doc["paths"]["/api/v1/projects/{id}"]["patch"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());

@@ -242,11 +242,7 @@ async fn every_endpoint_enforces_its_permission(backend: Backend) {
 /// Every operation of the OpenAPI document that needs a token has a row in the table.
 async fn the_table_covers_every_protected_operation(backend: Backend) {
     let app = spawn_app(backend).await;
-    let doc = app
-        .send(Method::GET, "/api/v1/openapi.json", None, None)
-        .await
-        .expect(200)
-        .body;
+    let doc = app.openapi().await;
     let mut documented = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
