@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
@@ -101,10 +101,7 @@ fn complete_problem(res: ServiceResponse<BoxBody>, request_id: &str) -> ServiceR
                 .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
             let empty = matches!(
                 res.response().body().size(),
-                actix_web::body::BodySize::None
-            ) || matches!(
-                res.response().body().size(),
-                actix_web::body::BodySize::Sized(0)
+                BodySize::None | BodySize::Sized(0)
             );
             if is_problem || !empty {
                 return res;
