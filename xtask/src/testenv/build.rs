@@ -98,10 +98,33 @@ fn components() -> Vec<Component> {
 }
 
 /// Build every component that the cache lacks, then assemble the kwok stages.
+/// Holds an exclusive lock on `<cache>/build.lock` until dropped.
+fn lock_cache(cache: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let path = cache.join("build.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("failed to open {}", path.display()))?;
+    if file.try_lock().is_err() {
+        step(&format!(
+            "another build holds {}; waiting for it to finish",
+            path.display()
+        ));
+        file.lock()
+            .with_context(|| format!("failed to lock {}", path.display()))?;
+    }
+    Ok(file)
+}
+
 pub fn build() -> anyhow::Result<()> {
     let toolchain = go::check_toolchain()?;
     let bin = versions::bin_dir();
     std::fs::create_dir_all(&bin).with_context(|| format!("failed to create {}", bin.display()))?;
+    // Two builds into one cache (two checkouts, or CI next to a developer) would overwrite each
+    // other's wrapper modules and binaries: the second waits for the first, then finds it cached.
+    let _lock = lock_cache(&versions::cache_root())?;
     step(&format!(
         "control plane {} in {} ({toolchain})",
         versions::version_key(),
