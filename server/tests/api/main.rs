@@ -7,6 +7,7 @@ mod applications;
 mod audit;
 mod auth;
 mod errors;
+mod hardening;
 mod migrations;
 mod probes;
 mod projects;
