@@ -37,11 +37,38 @@ pub fn init(format: LogFormat, level: &str) {
     drop(result);
 }
 
+/// Labels of the request metrics. Every value comes from a fixed set, so no request can add label
+/// values of its own choosing (unbounded series would grow the exposition without limit).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct HttpLabels {
-    method: String,
+    /// A standard method, or `other`.
+    method: &'static str,
+    /// The matched route template (e.g. `/api/v1/projects/{id}`), or `unmatched`.
     route: String,
-    status: u16,
+    /// The status class: `1xx` … `5xx`.
+    status: &'static str,
+}
+
+/// The method as a label: one of the standard methods, anything else is `other`.
+fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == method)
+        .unwrap_or("other")
+}
+
+/// The status class as a label.
+fn status_label(status: u16) -> &'static str {
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
 }
 
 type HistogramFamily = Family<HttpLabels, Histogram, fn() -> Histogram>;
@@ -72,12 +99,12 @@ impl Default for Metrics {
         let login_failures = Counter::default();
         registry.register(
             "http_requests",
-            "HTTP requests answered, by method, route pattern and status",
+            "HTTP requests answered, by method, route template and status class",
             http_requests.clone(),
         );
         registry.register(
             "http_request_duration_seconds",
-            "HTTP request latency, by method, route pattern and status",
+            "HTTP request latency, by method, route template and status class",
             http_duration.clone(),
         );
         registry.register(
@@ -95,11 +122,13 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Records one answered request. `route` must be a route template from the server's own
+    /// route table (or `unmatched`), never the request path.
     pub fn observe_http(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let labels = HttpLabels {
-            method: method.to_owned(),
+            method: method_label(method),
             route: route.to_owned(),
-            status,
+            status: status_label(status),
         };
         self.http_requests.get_or_create(&labels).inc();
         self.http_duration
@@ -118,5 +147,21 @@ impl Metrics {
             out.clear();
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_come_from_fixed_sets() {
+        assert_eq!(method_label("GET"), "GET");
+        assert_eq!(method_label("PATCH"), "PATCH");
+        assert_eq!(method_label("get"), "other");
+        assert_eq!(method_label("X-JUNK-1"), "other");
+        assert_eq!(status_label(204), "2xx");
+        assert_eq!(status_label(431), "4xx");
+        assert_eq!(status_label(503), "5xx");
     }
 }

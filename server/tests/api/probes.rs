@@ -57,17 +57,65 @@ async fn metrics_count_requests_by_route_pattern(backend: Backend) {
     let text = reply.text().await.unwrap();
     assert!(
         text.contains(
-            "monihub_http_requests_total{method=\"GET\",route=\"/api/v1/projects\",status=\"200\"}"
+            "monihub_http_requests_total{method=\"GET\",route=\"/api/v1/projects\",status=\"2xx\"}"
         ),
         "{text}"
     );
     assert!(
-        text.contains("route=\"/api/v1/projects/{id}\",status=\"404\""),
+        text.contains("route=\"/api/v1/projects/{id}\",status=\"4xx\""),
         "{text}"
     );
     assert!(
         !text.contains(&id.to_string()),
         "ids must not become label values"
+    );
+}
+
+/// Junk methods and paths must not create metric series: the exposition stays the same size.
+async fn metric_labels_cannot_be_chosen_by_clients(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let metrics = || async {
+        let reply = app.client.get(app.url("/metrics")).send().await.unwrap();
+        reply.text().await.unwrap()
+    };
+    // One junk request and one scrape first, so their series exist before measuring.
+    let send_junk = |i: usize| {
+        let method = Method::from_bytes(format!("JUNK{i}").as_bytes()).unwrap();
+        app.client
+            .request(method, app.url(&format!("/api/v1/nowhere-{i}")))
+            .send()
+    };
+    send_junk(0).await.unwrap();
+    app.client
+        .get(app.url("/no/such/page-0"))
+        .send()
+        .await
+        .unwrap();
+    metrics().await;
+    let before = metrics().await;
+    for i in 1..=200 {
+        send_junk(i).await.unwrap();
+        app.client
+            .get(app.url(&format!("/no/such/page-{i}")))
+            .send()
+            .await
+            .unwrap();
+    }
+    let after = metrics().await;
+    assert!(!after.contains("JUNK"), "{after}");
+    assert!(
+        !after.contains("nowhere") && !after.contains("page-"),
+        "{after}"
+    );
+    assert!(
+        after.contains("method=\"other\",route=\"unmatched\",status=\"4xx\""),
+        "{after}"
+    );
+    let series = |text: &str| text.lines().filter(|l| !l.starts_with('#')).count();
+    assert_eq!(
+        series(&before),
+        series(&after),
+        "new series appeared:\n{after}"
     );
 }
 
@@ -100,5 +148,6 @@ crate::on_both_databases!(
     health_and_readiness,
     not_ready_while_a_migration_is_pending,
     metrics_count_requests_by_route_pattern,
+    metric_labels_cannot_be_chosen_by_clients,
     openapi_and_swagger_ui_are_served,
 );
