@@ -3,15 +3,21 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait, Set,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, EntityTrait, Set,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::Role;
 use crate::entity::roles;
 
-/// Opens a pool. SQLite files get WAL journaling so readers do not block the writer.
+/// How long a SQLite writer waits for another writer's lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens a pool. Every SQLite connection gets WAL journaling (readers never block the writer),
+/// foreign keys and a busy timeout, so concurrent writers queue instead of failing.
 pub async fn connect(
     url: &SecretString,
     max_connections: u32,
@@ -24,15 +30,32 @@ pub async fn connect(
         .idle_timeout(idle_timeout)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|sqlite| {
+            sqlite
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        });
     let db = Database::connect(options)
         .await
         .map_err(|e| anyhow::anyhow!("failed to connect to the database: {e}"))?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
-        db.execute_unprepared("PRAGMA foreign_keys=ON").await?;
-    }
     Ok(db)
+}
+
+/// Starts a transaction that will write.
+///
+/// On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`): a deferred transaction that
+/// reads and then writes cannot wait for the lock and fails with "database is locked" when another
+/// writer got there first. On PostgreSQL it is an ordinary `BEGIN`.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, sea_orm::DbErr> {
+    #[allow(clippy::disallowed_methods)] // this is the one place that may start transactions
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// Names of the migrations not yet applied.

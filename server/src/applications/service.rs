@@ -3,7 +3,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -68,7 +68,7 @@ pub async fn create(
     input: CreateApplication,
 ) -> ApiResult<ApplicationDto> {
     validate(&input)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if projects::Entity::find_by_id(input.project_id)
         .one(&txn)
         .await?
@@ -132,7 +132,7 @@ pub async fn update(
     input: UpdateApplication,
 ) -> ApiResult<ApplicationDto> {
     validate(&input)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let existing = find(&txn, id).await?;
     let before = ApplicationDto::from(existing.clone());
     let mut model: applications::ActiveModel = existing.into();
@@ -167,7 +167,7 @@ pub async fn update(
 }
 
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> ApiResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let existing = find(&txn, id).await?;
     applications::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
@@ -192,7 +192,7 @@ pub async fn rotate_agent_token(
     actor: &Actor,
     id: Uuid,
 ) -> ApiResult<IssuedAgentToken> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let existing = find(&txn, id).await?;
     let before = ApplicationDto::from(existing.clone());
     let new = token::generate();

@@ -4,7 +4,7 @@ use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -112,7 +112,7 @@ pub async fn login(
 
     let session_id = Uuid::new_v4();
     let expires_at = now + policy.token_ttl;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     auth_sessions::ActiveModel {
         id: Set(session_id),
         user_id: Set(user.id),
@@ -153,7 +153,7 @@ fn throttled(retry_after_secs: u64) -> ApiError {
 
 /// Revokes one session (logout).
 pub async fn logout(db: &DatabaseConnection, actor: &Actor, session_id: Uuid) -> ApiResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     auth_sessions::Entity::update_many()
         .col_expr(auth_sessions::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(auth_sessions::Column::Id.eq(session_id))
@@ -223,7 +223,7 @@ pub async fn change_password(
         ));
     }
     let hash = hash_password(request.new_password).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut model: users::ActiveModel = user.into();
     model.password_hash = Set(hash);
     model.updated_at = Set(Utc::now());

@@ -3,7 +3,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -62,7 +62,7 @@ pub async fn create(
     input: CreateProject,
 ) -> ApiResult<ProjectDto> {
     validate(&input)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if projects::Entity::find()
         .filter(projects::Column::Code.eq(&input.code))
         .one(&txn)
@@ -110,7 +110,7 @@ pub async fn update(
     input: UpdateProject,
 ) -> ApiResult<ProjectDto> {
     validate(&input)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let existing = find(&txn, id).await?;
     let before = ProjectDto::from(existing.clone());
     let mut model: projects::ActiveModel = existing.into();
@@ -143,7 +143,7 @@ pub async fn update(
 
 /// Deletes a project that has no applications; otherwise 409 naming them.
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> ApiResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let existing = find(&txn, id).await?;
     let blocking: Vec<String> = applications::Entity::find()
         .filter(applications::Column::ProjectId.eq(id))

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -117,7 +117,7 @@ pub async fn create(
     roles.sort();
     roles.dedup();
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let user = users::ActiveModel {
         id: Set(Uuid::now_v7()),
         username: Set(username),
@@ -184,7 +184,7 @@ pub async fn update(
         Some(pw) => Some(hash_password(pw).await?),
         None => None,
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let user = find(&txn, id).await?;
     let roles = crate::auth::service::roles_of(&txn, id).await?;
     let before = UserDto::new(user.clone(), roles.clone());
@@ -234,7 +234,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> ApiResu
             "you cannot delete your own account".into(),
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let user = find(&txn, id).await?;
     let roles = crate::auth::service::roles_of(&txn, id).await?;
     let before = UserDto::new(user, roles);
@@ -269,7 +269,7 @@ pub async fn set_roles(
             "you cannot remove the admin role from yourself".into(),
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let user = find(&txn, id).await?;
     let old_roles = crate::auth::service::roles_of(&txn, id).await?;
     write_roles(&txn, id, &roles).await?;
