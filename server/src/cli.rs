@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::audit::Actor;
-use crate::auth::password;
+use crate::auth::{Hasher, password};
 use crate::config::{self, Mode, Settings};
 use crate::db;
 use crate::startup::Server;
@@ -114,7 +114,7 @@ async fn serve(settings: Settings, migrate: bool) -> anyhow::Result<()> {
     }
     let pending = db::pending_migrations(&db).await.unwrap_or_default();
     if pending.is_empty() {
-        bootstrap_admin(&db, &settings).await?;
+        bootstrap_admin(&db, &settings).await;
     } else {
         tracing::warn!(
             pending = pending.join(","),
@@ -134,17 +134,23 @@ async fn serve(settings: Settings, migrate: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn bootstrap_admin(
-    db: &sea_orm::DatabaseConnection,
-    settings: &Settings,
-) -> anyhow::Result<()> {
+/// Creates the first admin if there is none and the settings allow it. Never fatal: a server that
+/// cannot create an admin still serves (and a restarted replica must not crash-loop over it).
+async fn bootstrap_admin(db: &sea_orm::DatabaseConnection, settings: &Settings) {
     let outcome = bootstrap::ensure_first_admin(
         db,
+        &Hasher::for_cli(),
         settings.admin_password.as_ref(),
         settings.mode == Mode::Embedded,
     )
-    .await
-    .map_err(|e| anyhow::anyhow!("failed to create the first admin: {e}"))?;
+    .await;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            tracing::error!(error = %err, "failed to create the first admin; serving without one");
+            return;
+        }
+    };
     match outcome {
         Bootstrap::AdminExists => {}
         Bootstrap::Created { username } => {
@@ -163,8 +169,13 @@ async fn bootstrap_admin(
         Bootstrap::Missing => tracing::warn!(
             "no admin exists: set MONIHUB_ADMIN_PASSWORD or run `monihub-server create-admin`"
         ),
+        Bootstrap::NameTaken { username } => tracing::warn!(
+            username,
+            "no active admin exists, and a user with the first admin's name exists but is not an \
+             active admin; MoniHub leaves that user alone: run `monihub-server create-admin \
+             --username <another name>`"
+        ),
     }
-    Ok(())
 }
 
 /// The JWT key: configured, or (embedded mode only) generated once and kept beside the database.
@@ -268,19 +279,25 @@ async fn create_admin(
     if !db::pending_migrations(&db).await?.is_empty() {
         bail!("the database schema is not current: run `monihub-server migrate up` first");
     }
-    bootstrap::create_admin(&db, username, &password, &Actor::system("cli"))
-        .await
-        .map_err(|e| match e {
-            crate::error::ApiError::Validation(errors) => anyhow::anyhow!(
-                "invalid admin: {}",
-                errors
-                    .iter()
-                    .map(|e| e.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-            other => anyhow::anyhow!("failed to create the admin: {other}"),
-        })?;
+    bootstrap::create_admin(
+        &db,
+        &Hasher::for_cli(),
+        username,
+        &password,
+        &Actor::system("cli"),
+    )
+    .await
+    .map_err(|e| match e {
+        crate::error::ApiError::Validation(errors) => anyhow::anyhow!(
+            "invalid admin: {}",
+            errors
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::anyhow!("failed to create the admin: {other}"),
+    })?;
     if generated {
         println!(
             "admin '{username}' created with password: {}\n(shown only this once)",

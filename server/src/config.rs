@@ -6,13 +6,19 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 /// The default database of the embedded mode: a SQLite file in the working directory.
 pub const EMBEDDED_DATABASE_URL: &str = "sqlite://monihub.db?mode=rwc";
 /// HS256 keys shorter than this are refused.
 pub const MIN_JWT_SECRET_LEN: usize = 32;
+/// What the console and Swagger UI need and nothing more: own scripts, styles and API calls; no
+/// framing, no plugins, no foreign form targets. (Inline styles: Swagger UI sets some.)
+pub const DEFAULT_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
+     style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; object-src 'none'; \
+     frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -57,11 +63,33 @@ pub struct Settings {
     pub log_level: String,
     #[serde(with = "humantime_serde")]
     pub offline_after: Duration,
-    /// Failed sign-ins for one account name within `login_lockout` before it is locked.
+    /// Sign-in attempts for one account from one client within `login_lockout` before that client
+    /// is blocked (and, across all clients, before attempts for the account are delayed).
     pub login_max_failures: u32,
-    /// How long a locked account name stays locked (and the window failures are counted in).
+    /// The window attempts are counted in, and how long a blocked client stays blocked.
     #[serde(with = "humantime_serde")]
     pub login_lockout: Duration,
+    /// The longest delay between sign-in attempts for one account across all clients.
+    #[serde(with = "humantime_serde")]
+    pub login_max_delay: Duration,
+    /// Proxies whose `X-Forwarded-For` is believed (comma-separated addresses or CIDR ranges).
+    /// Requests from anywhere else are attributed to their peer address.
+    #[serde(deserialize_with = "ip_networks")]
+    pub trusted_proxies: Vec<IpNet>,
+    /// Password hashes run at once (0: one per core).
+    pub password_hash_concurrency: usize,
+    /// How long a request waits for a hashing slot before it is shed with 503.
+    #[serde(with = "humantime_serde")]
+    pub password_hash_wait: Duration,
+    /// A request body must arrive completely within this time (408 otherwise).
+    #[serde(with = "humantime_serde")]
+    pub request_body_timeout: Duration,
+    /// The `Content-Security-Policy` sent with every response (empty: none).
+    pub content_security_policy: String,
+    /// `Strict-Transport-Security` max-age to send (unset: no header; set it when MoniHub is only
+    /// reached over HTTPS).
+    #[serde(default, with = "humantime_serde")]
+    pub hsts_max_age: Option<Duration>,
     /// Upper bound of database connections held by this process.
     pub database_max_connections: u32,
     /// Idle database connections are closed after this long.
@@ -92,6 +120,12 @@ impl Settings {
             .set_default("offline_after", "90s")?
             .set_default("login_max_failures", 5)?
             .set_default("login_lockout", "15m")?
+            .set_default("login_max_delay", "30s")?
+            .set_default("trusted_proxies", "")?
+            .set_default("password_hash_concurrency", 0)?
+            .set_default("password_hash_wait", "5s")?
+            .set_default("request_body_timeout", "30s")?
+            .set_default("content_security_policy", DEFAULT_CONTENT_SECURITY_POLICY)?
             .set_default("database_max_connections", 10)?
             .set_default("database_idle_timeout", "10m")?;
         if let Some(file) = file {
@@ -144,6 +178,33 @@ impl Settings {
                 "MONIHUB_LOGIN_MAX_FAILURES must be at least 1".into(),
             ));
         }
+        if !(Duration::from_secs(1)..=Duration::from_secs(24 * 3600)).contains(&self.login_lockout)
+        {
+            return Err(ConfigError::Invalid(
+                "MONIHUB_LOGIN_LOCKOUT must be between 1s and 24h".into(),
+            ));
+        }
+        if !(Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&self.login_max_delay) {
+            return Err(ConfigError::Invalid(
+                "MONIHUB_LOGIN_MAX_DELAY must be between 1s and 1h".into(),
+            ));
+        }
+        if let Some(password) = &self.admin_password
+            && let Err(message) = crate::auth::password::check_policy(password.expose_secret())
+        {
+            return Err(ConfigError::Invalid(format!(
+                "MONIHUB_ADMIN_PASSWORD is not acceptable: {message}"
+            )));
+        }
+        if !self
+            .content_security_policy
+            .bytes()
+            .all(|b| (0x20..0x7f).contains(&b))
+        {
+            return Err(ConfigError::Invalid(
+                "MONIHUB_CONTENT_SECURITY_POLICY must be printable ASCII on one line".into(),
+            ));
+        }
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid(
                 "MONIHUB_DATABASE_MAX_CONNECTIONS must be at least 1".into(),
@@ -157,6 +218,46 @@ impl Settings {
         self.database_url
             .clone()
             .unwrap_or_else(|| SecretString::from(EMBEDDED_DATABASE_URL))
+    }
+}
+
+/// `a, b/16, …` → networks; a bare address is a network of one.
+fn ip_networks<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<IpNet>()
+                .or_else(|_| part.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "'{part}' in MONIHUB_TRUSTED_PROXIES is not an IP address or CIDR range"
+                    ))
+                })
+        })
+        .collect()
+}
+
+impl Settings {
+    /// The throttling parameters of sign-ins and password checks.
+    pub fn throttle_policy(&self) -> crate::auth::throttle::Policy {
+        // Both are bounded by `validate`, so the conversion cannot fail.
+        let duration =
+            |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(1));
+        crate::auth::throttle::Policy {
+            max_failures: self.login_max_failures,
+            lockout: duration(self.login_lockout),
+            max_delay: duration(self.login_max_delay),
+        }
+    }
+
+    /// The hashing concurrency to use (`0` means one per core).
+    pub fn password_hash_slots(&self) -> usize {
+        match self.password_hash_concurrency {
+            0 => crate::auth::hasher::default_concurrency(),
+            n => n,
+        }
     }
 }
 
@@ -225,6 +326,40 @@ mod tests {
     fn secrets_are_not_in_debug_output() {
         let s = load(&[("mode", "embedded"), ("jwt_secret", SECRET)]).unwrap();
         assert!(!format!("{s:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn trusted_proxies_parse_addresses_and_ranges() {
+        let s = load(&[
+            ("mode", "embedded"),
+            ("trusted_proxies", " 10.0.0.0/8, 127.0.0.1 ,::1"),
+        ])
+        .unwrap();
+        let shown: Vec<String> = s.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(shown, vec!["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
+        assert!(
+            load(&[("mode", "embedded")])
+                .unwrap()
+                .trusted_proxies
+                .is_empty()
+        );
+        let err =
+            load(&[("mode", "embedded"), ("trusted_proxies", "10.0.0.0/8,nope")]).unwrap_err();
+        assert!(format!("{err:#?}").contains("'nope'"), "{err:#?}");
+    }
+
+    #[test]
+    fn a_weak_admin_password_is_a_configuration_error() {
+        let err = load(&[("mode", "embedded"), ("admin_password", "short")]).unwrap_err();
+        assert!(err.to_string().contains("MONIHUB_ADMIN_PASSWORD"), "{err}");
+        assert!(!err.to_string().contains("short\""), "{err}");
+    }
+
+    #[test]
+    fn hsts_is_off_unless_configured() {
+        assert_eq!(load(&[("mode", "embedded")]).unwrap().hsts_max_age, None);
+        let s = load(&[("mode", "embedded"), ("hsts_max_age", "180d")]).unwrap();
+        assert_eq!(s.hsts_max_age, Some(Duration::from_secs(180 * 86400)));
     }
 
     #[test]

@@ -38,10 +38,40 @@ pub async fn connect(
                 .foreign_keys(true)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
         });
-    let db = Database::connect(options)
-        .await
-        .map_err(|e| anyhow::anyhow!("failed to connect to the database: {e}"))?;
+    let db = Database::connect(options).await.map_err(|e| {
+        let message = redact_url(&e.to_string(), url.expose_secret());
+        anyhow::anyhow!("failed to connect to the database: {message}")
+    })?;
     Ok(db)
+}
+
+/// Removes the database URL and its password from a message (drivers quote a malformed URL in
+/// their errors, password included).
+fn redact_url(message: &str, url: &str) -> String {
+    let mut message = message.replace(url, "<MONIHUB_DATABASE_URL>");
+    let authority = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest)
+        .split(['/', '?'])
+        .next()
+        .unwrap_or_default();
+    let password = authority
+        .rsplit_once('@')
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .map(|(_, password)| password)
+        .unwrap_or_default();
+    if !password.is_empty() {
+        let decoded: String = form_urlencoded::parse(format!("p={password}").as_bytes())
+            .next()
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_default();
+        for form in [password, decoded.as_str()] {
+            if !form.is_empty() {
+                message = message.replace(form, "***");
+            }
+        }
+    }
+    message
 }
 
 /// Starts a transaction that will write.
@@ -107,4 +137,39 @@ pub async fn ensure_roles(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr>
         .exec(db)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_removes_url_and_password() {
+        let url = "postgres://monihub:s3cr%40t-pw@db:notaport/monihub";
+        let message = format!("invalid port in {url}; password s3cr@t-pw and s3cr%40t-pw");
+        let redacted = redact_url(&message, url);
+        assert!(!redacted.contains("s3cr"), "{redacted}");
+        assert!(redacted.contains("<MONIHUB_DATABASE_URL>"), "{redacted}");
+        assert_eq!(
+            redact_url("no secrets here", "sqlite://x.db"),
+            "no secrets here"
+        );
+    }
+
+    /// The drivers' own error for a malformed URL must not reach the log with the password.
+    #[tokio::test]
+    async fn a_malformed_url_is_reported_without_its_password() {
+        for url in [
+            "postgres://monihub:hunter2-secret@db:notaport/monihub",
+            "postgres://monihub:hunter2-secret@[::1/monihub",
+            "postgres://monihub:hunter2-secret@db:5432/monihub?sslmode=bogus",
+            "mysqlx://monihub:hunter2-secret@db/monihub",
+        ] {
+            let err = connect(&SecretString::from(url), 1, Duration::from_secs(1))
+                .await
+                .expect_err("a malformed URL must fail");
+            let shown = format!("{err:#} {err:?}");
+            assert!(!shown.contains("hunter2"), "{url}: {shown}");
+        }
+    }
 }

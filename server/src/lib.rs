@@ -12,6 +12,7 @@ pub mod db;
 pub mod entity;
 pub mod error;
 pub mod health;
+pub mod housekeeping;
 pub mod http;
 pub mod openapi;
 pub mod pagination;

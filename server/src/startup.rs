@@ -15,11 +15,11 @@ use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::service::LoginPolicy;
-use crate::auth::{JwtKeys, throttle};
+use crate::auth::{Hasher, JwtKeys};
 use crate::config::Settings;
 use crate::http::{json_config, not_found, path_config, query_config, request_context};
 use crate::telemetry::Metrics;
-use crate::{applications, audit, auth, health, openapi, projects, users};
+use crate::{applications, audit, auth, health, housekeeping, openapi, projects, users};
 
 /// State shared by every request.
 #[derive(Debug)]
@@ -27,6 +27,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub jwt: JwtKeys,
+    pub hasher: Hasher,
     pub metrics: Metrics,
 }
 
@@ -35,11 +36,7 @@ impl AppState {
         LoginPolicy {
             token_ttl: chrono::Duration::from_std(self.settings.token_ttl)
                 .unwrap_or(chrono::Duration::hours(1)),
-            throttle: throttle::Policy {
-                max_failures: self.settings.login_max_failures,
-                lockout: chrono::Duration::from_std(self.settings.login_lockout)
-                    .unwrap_or(chrono::Duration::minutes(15)),
-            },
+            throttle: self.settings.throttle_policy(),
         }
     }
 }
@@ -74,11 +71,20 @@ impl Server {
             .map_err(|e| anyhow::anyhow!("failed to bind {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let static_dir = settings.static_dir.clone();
+        let headers = SecurityHeaders::from_settings(&settings);
+        let metrics = Metrics::default();
+        let hasher = Hasher::new(
+            settings.password_hash_slots(),
+            settings.password_hash_wait,
+            metrics.hasher(),
+        );
+        housekeeping::spawn(db.clone(), settings.throttle_policy());
         let state = web::Data::new(AppState {
             db,
             jwt: JwtKeys::new(jwt_secret)?,
+            hasher,
             settings: Arc::new(settings),
-            metrics: Metrics::default(),
+            metrics,
         });
         let doc = openapi::document();
         let server = HttpServer::new(move || {
@@ -86,7 +92,7 @@ impl Server {
                 .url("/api/v1/openapi.json", doc.clone())
                 .config(utoipa_swagger_ui::Config::default().validator_url("none"));
             let app = App::new()
-                .wrap(security_headers())
+                .wrap(headers.middleware())
                 .wrap(from_fn(request_context))
                 .app_data(state.clone())
                 .app_data(json_config())
@@ -97,6 +103,7 @@ impl Server {
                 .into_utoipa_app()
                 .configure(routes)
                 .into_app()
+                .service(health::probe_options)
                 .service(web::scope("/api").default_service(web::to(not_found)));
             match &static_dir {
                 Some(dir) => app.service(static_files(dir.clone())),
@@ -120,12 +127,38 @@ impl Server {
     }
 }
 
-/// Headers that keep browsers from sniffing types, framing the console or leaking URLs.
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("X-Frame-Options", "DENY"))
-        .add(("Referrer-Policy", "no-referrer"))
+/// Headers that keep browsers from sniffing types, framing the console, leaking URLs, loading
+/// foreign code, or (when configured) ever using plain HTTP.
+#[derive(Debug, Clone)]
+struct SecurityHeaders {
+    content_security_policy: Option<String>,
+    strict_transport_security: Option<String>,
+}
+
+impl SecurityHeaders {
+    fn from_settings(settings: &Settings) -> Self {
+        let csp = settings.content_security_policy.trim();
+        Self {
+            content_security_policy: (!csp.is_empty()).then(|| csp.to_owned()),
+            strict_transport_security: settings
+                .hsts_max_age
+                .map(|age| format!("max-age={}; includeSubDomains", age.as_secs())),
+        }
+    }
+
+    fn middleware(&self) -> DefaultHeaders {
+        let mut headers = DefaultHeaders::new()
+            .add(("X-Content-Type-Options", "nosniff"))
+            .add(("X-Frame-Options", "DENY"))
+            .add(("Referrer-Policy", "no-referrer"));
+        if let Some(csp) = &self.content_security_policy {
+            headers = headers.add(("Content-Security-Policy", csp.as_str()));
+        }
+        if let Some(hsts) = &self.strict_transport_security {
+            headers = headers.add(("Strict-Transport-Security", hsts.as_str()));
+        }
+        headers
+    }
 }
 
 /// The built console (embedded mode): files as they are, and `index.html` for client-side routes.

@@ -11,6 +11,7 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+use crate::auth::hasher::HasherMetrics;
 use crate::config::LogFormat;
 
 /// Installs the global subscriber. `level` is a `tracing` filter; sqlx's per-statement logs are
@@ -79,6 +80,7 @@ pub struct Metrics {
     http_requests: Family<HttpLabels, Counter>,
     http_duration: HistogramFamily,
     login_failures: Counter,
+    hasher: HasherMetrics,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -109,14 +111,26 @@ impl Default for Metrics {
         );
         registry.register(
             "login_failures",
-            "Failed sign-in attempts (wrong credentials or throttled)",
+            "Failed sign-in attempts (wrong credentials, throttled or shed)",
             login_failures.clone(),
+        );
+        let hasher = HasherMetrics::default();
+        registry.register(
+            "password_hashes_in_flight",
+            "Password hashes running now (bounded by MONIHUB_PASSWORD_HASH_CONCURRENCY)",
+            hasher.in_flight.clone(),
+        );
+        registry.register(
+            "password_hash_shed",
+            "Requests answered 503 because no password hashing slot became free in time",
+            hasher.shed.clone(),
         );
         Self {
             registry,
             http_requests,
             http_duration,
             login_failures,
+            hasher,
         }
     }
 }
@@ -134,6 +148,11 @@ impl Metrics {
         self.http_duration
             .get_or_create(&labels)
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// The hasher's metrics, to hand to [`crate::auth::Hasher::new`].
+    pub fn hasher(&self) -> HasherMetrics {
+        self.hasher.clone()
     }
 
     pub fn login_failed(&self) {

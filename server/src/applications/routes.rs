@@ -10,6 +10,7 @@ use super::dto::{
 use super::service;
 use crate::auth::{AuthUser, Permission};
 use crate::error::{ApiResult, Problem};
+use crate::http::Json;
 use crate::pagination::{Page, PageQuery};
 use crate::startup::AppState;
 
@@ -38,10 +39,10 @@ async fn list_applications(
     user: AuthUser,
     page: web::Query<PageQuery>,
     filter: web::Query<ApplicationFilter>,
-) -> ApiResult<web::Json<Page<ApplicationDto>>> {
+) -> ApiResult<Json<Page<ApplicationDto>>> {
     user.require(Permission::ReadFleet)?;
     let page = page.into_inner().validate()?;
-    Ok(web::Json(service::list(&state.db, &filter, page).await?))
+    Ok(Json(service::list(&state.db, &filter, page).await?))
 }
 
 /// Create an application in a project.
@@ -59,7 +60,7 @@ async fn list_applications(
 async fn create_application(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreateApplication>,
+    body: Json<CreateApplication>,
 ) -> ApiResult<HttpResponse> {
     user.require(Permission::ManageFleet)?;
     let created = service::create(&state.db, &user.actor(), body.into_inner()).await?;
@@ -81,9 +82,9 @@ async fn get_application(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-) -> ApiResult<web::Json<ApplicationDto>> {
+) -> ApiResult<Json<ApplicationDto>> {
     user.require(Permission::ReadFleet)?;
-    Ok(web::Json(service::get(&state.db, *id).await?))
+    Ok(Json(service::get(&state.db, *id).await?))
 }
 
 /// Change an application's name, description, status or tech stacks.
@@ -103,10 +104,10 @@ async fn update_application(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateApplication>,
-) -> ApiResult<web::Json<ApplicationDto>> {
+    body: Json<UpdateApplication>,
+) -> ApiResult<Json<ApplicationDto>> {
     user.require(Permission::ManageFleet)?;
-    Ok(web::Json(
+    Ok(Json(
         service::update(&state.db, &user.actor(), *id, body.into_inner()).await?,
     ))
 }

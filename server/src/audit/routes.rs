@@ -13,6 +13,7 @@ use super::diff::{DiffEntry, diff};
 use crate::auth::{AuthUser, Permission};
 use crate::entity::audit_log;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::Json;
 use crate::pagination::{Page, PageQuery};
 use crate::startup::AppState;
 
@@ -90,7 +91,7 @@ async fn list_audit(
     user: AuthUser,
     page: web::Query<PageQuery>,
     filter: web::Query<AuditFilter>,
-) -> ApiResult<web::Json<Page<AuditRecordDto>>> {
+) -> ApiResult<Json<Page<AuditRecordDto>>> {
     user.require(Permission::ReadAudit)?;
     let page = page.into_inner().validate()?;
     if let (Some(from), Some(to)) = (filter.from, filter.to)
@@ -132,7 +133,7 @@ async fn list_audit(
         .iter()
         .map(AuditRecordDto::from)
         .collect();
-    Ok(web::Json(Page::new(items, total, page)))
+    Ok(Json(Page::new(items, total, page)))
 }
 
 /// One audit record with before, after and the field diff.
@@ -150,13 +151,13 @@ async fn get_audit(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-) -> ApiResult<web::Json<AuditDetailDto>> {
+) -> ApiResult<Json<AuditDetailDto>> {
     user.require(Permission::ReadAudit)?;
     let row = audit_log::Entity::find_by_id(*id)
         .one(&state.db)
         .await?
         .ok_or(ApiError::NotFound("audit record"))?;
-    Ok(web::Json(AuditDetailDto {
+    Ok(Json(AuditDetailDto {
         record: AuditRecordDto::from(&row),
         diff: diff(row.before.as_ref(), row.after.as_ref()),
         before: row.before,

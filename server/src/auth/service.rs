@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{JwtKeys, password, throttle};
+use super::{Hasher, JwtKeys, password, throttle};
 use crate::audit::{self, Actor, Change};
+use crate::db::begin_write;
 use crate::entity::{Status, auth_sessions, users};
 use crate::error::{ApiError, ApiResult};
 use crate::users::dto::UserDto;
@@ -55,64 +56,86 @@ pub struct LoginPolicy {
 
 const BAD_CREDENTIALS: &str = "invalid username or password";
 
-/// Hashes on the blocking pool: argon2 takes tens of milliseconds of CPU.
-pub async fn hash_password(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || password::hash(&password))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
+/// Hashes a new password (in a hashing slot: argon2 takes tens of milliseconds and ~19 MiB).
+pub async fn hash_password(hasher: &Hasher, password: String) -> ApiResult<String> {
+    hasher
+        .run(move || password::hash(&password))
+        .await?
         .map_err(ApiError::Internal)
 }
 
-async fn verify_password(password: String, phc: Option<String>) -> ApiResult<bool> {
-    tokio::task::spawn_blocking(move || match phc {
-        Some(phc) => password::verify(&password, &phc),
+/// Checks a password against a stored hash, or spends the same work when there is none.
+fn verify_blocking(password: &str, phc: Option<&str>) -> bool {
+    match phc {
+        Some(phc) => password::verify(password, phc),
         None => {
-            password::verify_dummy(&password);
+            password::verify_dummy(password);
             false
         }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))
+    }
 }
 
-/// Checks the credentials (throttled per account name) and opens a session.
+/// Counts one attempt on `keys` in its own write transaction; a limited key answers 429.
+async fn count_attempt(
+    db: &DatabaseConnection,
+    keys: &[throttle::Key],
+    policy: throttle::Policy,
+    message: &str,
+) -> ApiResult<()> {
+    let txn = begin_write(db).await?;
+    let outcome = throttle::count_attempt(&txn, keys, policy, Utc::now()).await?;
+    txn.commit().await?;
+    outcome.map_err(|retry_after_secs| ApiError::TooManyRequests {
+        detail: format!("{message}; try again in {retry_after_secs} s"),
+        retry_after_secs,
+    })
+}
+
+/// Checks the credentials and opens a session.
+///
+/// The attempt is counted (per account and client, and per account) before the password is
+/// checked, and only once a hashing slot is held, so a shed request costs the user nothing.
 pub async fn login(
     db: &DatabaseConnection,
+    hasher: &Hasher,
     keys: &JwtKeys,
     policy: LoginPolicy,
     request: LoginRequest,
+    client: &str,
     request_id: Option<String>,
 ) -> ApiResult<LoginResponse> {
     let username = request.username.trim().to_lowercase();
     if username.is_empty() || request.password.is_empty() {
         return Err(ApiError::Unauthorized(BAD_CREDENTIALS));
     }
-    let now = Utc::now();
-    if let Some(retry_after_secs) = throttle::locked_for(db, &username, now).await? {
-        return Err(throttled(retry_after_secs));
-    }
+    let slot = hasher.slot().await?;
+    let throttle_keys = throttle::Key::sign_in(&username, client);
+    count_attempt(
+        db,
+        &throttle_keys,
+        policy.throttle,
+        "too many sign-in attempts for this account",
+    )
+    .await?;
     let user = users::Entity::find()
         .filter(users::Column::Username.eq(&username))
         .one(db)
         .await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let valid = verify_password(request.password, hash).await?;
+    let candidate = request.password;
+    let valid = slot
+        .run(move || verify_blocking(&candidate, hash.as_deref()))
+        .await?;
     let user = match user {
         Some(user) if valid && user.status == Status::Active => user,
-        _ => {
-            if let Some(secs) =
-                throttle::record_failure(db, &username, policy.throttle, now).await?
-            {
-                return Err(throttled(secs));
-            }
-            return Err(ApiError::Unauthorized(BAD_CREDENTIALS));
-        }
+        _ => return Err(ApiError::Unauthorized(BAD_CREDENTIALS)),
     };
-    throttle::reset(db, &username).await?;
+    throttle::clear(db, &throttle_keys).await?;
 
+    let now = Utc::now();
     let session_id = Uuid::new_v4();
     let expires_at = now + policy.token_ttl;
-    let txn = crate::db::begin_write(db).await?;
+    let txn = begin_write(db).await?;
     auth_sessions::ActiveModel {
         id: Set(session_id),
         user_id: Set(user.id),
@@ -142,18 +165,9 @@ pub async fn login(
     })
 }
 
-fn throttled(retry_after_secs: u64) -> ApiError {
-    ApiError::TooManyRequests {
-        detail: format!(
-            "too many failed sign-ins for this account; try again in {retry_after_secs} s"
-        ),
-        retry_after_secs,
-    }
-}
-
 /// Revokes one session (logout).
 pub async fn logout(db: &DatabaseConnection, actor: &Actor, session_id: Uuid) -> ApiResult<()> {
-    let txn = crate::db::begin_write(db).await?;
+    let txn = begin_write(db).await?;
     auth_sessions::Entity::update_many()
         .col_expr(auth_sessions::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(auth_sessions::Column::Id.eq(session_id))
@@ -194,13 +208,18 @@ pub async fn revoke_all_sessions<C: ConnectionTrait>(
 }
 
 /// Changes the caller's own password; every other session of the caller is signed out.
+///
+/// Checks of the current password are throttled like sign-ins (a stolen token must not become a
+/// way to guess the password).
 pub async fn change_password(
     db: &DatabaseConnection,
+    hasher: &Hasher,
+    policy: throttle::Policy,
     actor: &Actor,
-    user_id: Uuid,
     session_id: Uuid,
     request: ChangePassword,
 ) -> ApiResult<()> {
+    let user_id = actor.id.ok_or(ApiError::Unauthorized(BAD_CREDENTIALS))?;
     if let Err(message) = password::check_policy(&request.new_password) {
         return Err(ApiError::field("new_password", "length", message));
     }
@@ -215,15 +234,30 @@ pub async fn change_password(
         .one(db)
         .await?
         .ok_or(ApiError::NotFound("user"))?;
-    if !verify_password(request.current_password, Some(user.password_hash.clone())).await? {
+    let slot = hasher.slot().await?;
+    let throttle_keys = throttle::Key::password_check(&user.username);
+    count_attempt(
+        db,
+        &throttle_keys,
+        policy,
+        "too many wrong current passwords",
+    )
+    .await?;
+    let current = request.current_password;
+    let stored = user.password_hash.clone();
+    if !slot
+        .run(move || verify_blocking(&current, Some(&stored)))
+        .await?
+    {
         return Err(ApiError::field(
             "current_password",
             "mismatch",
             "the current password is not correct",
         ));
     }
-    let hash = hash_password(request.new_password).await?;
-    let txn = crate::db::begin_write(db).await?;
+    throttle::clear(db, &throttle_keys).await?;
+    let hash = hash_password(hasher, request.new_password).await?;
+    let txn = begin_write(db).await?;
     let mut model: users::ActiveModel = user.into();
     model.password_hash = Set(hash);
     model.updated_at = Set(Utc::now());

@@ -4,7 +4,7 @@
 pub mod applications;
 pub mod audit_log;
 pub mod auth_sessions;
-pub mod login_throttle;
+pub mod auth_throttle;
 pub mod projects;
 pub mod roles;
 pub mod user_roles;

@@ -8,6 +8,7 @@ use super::dto::{CreateProject, ProjectDto, ProjectFilter, UpdateProject};
 use super::service;
 use crate::auth::{AuthUser, Permission};
 use crate::error::{ApiResult, Problem};
+use crate::http::Json;
 use crate::pagination::{Page, PageQuery};
 use crate::startup::AppState;
 
@@ -35,10 +36,10 @@ async fn list_projects(
     user: AuthUser,
     page: web::Query<PageQuery>,
     filter: web::Query<ProjectFilter>,
-) -> ApiResult<web::Json<Page<ProjectDto>>> {
+) -> ApiResult<Json<Page<ProjectDto>>> {
     user.require(Permission::ReadFleet)?;
     let page = page.into_inner().validate()?;
-    Ok(web::Json(service::list(&state.db, &filter, page).await?))
+    Ok(Json(service::list(&state.db, &filter, page).await?))
 }
 
 /// Create a project.
@@ -56,7 +57,7 @@ async fn list_projects(
 async fn create_project(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreateProject>,
+    body: Json<CreateProject>,
 ) -> ApiResult<HttpResponse> {
     user.require(Permission::ManageFleet)?;
     let created = service::create(&state.db, &user.actor(), body.into_inner()).await?;
@@ -78,9 +79,9 @@ async fn get_project(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-) -> ApiResult<web::Json<ProjectDto>> {
+) -> ApiResult<Json<ProjectDto>> {
     user.require(Permission::ReadFleet)?;
-    Ok(web::Json(service::get(&state.db, *id).await?))
+    Ok(Json(service::get(&state.db, *id).await?))
 }
 
 /// Change a project's name, description or status.
@@ -100,10 +101,10 @@ async fn update_project(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateProject>,
-) -> ApiResult<web::Json<ProjectDto>> {
+    body: Json<UpdateProject>,
+) -> ApiResult<Json<ProjectDto>> {
     user.require(Permission::ManageFleet)?;
-    Ok(web::Json(
+    Ok(Json(
         service::update(&state.db, &user.actor(), *id, body.into_inner()).await?,
     ))
 }

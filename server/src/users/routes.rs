@@ -8,6 +8,7 @@ use super::dto::{CreateUser, SetRoles, UpdateUser, UserDto, UserFilter};
 use super::service;
 use crate::auth::{AuthUser, Permission};
 use crate::error::{ApiResult, Problem};
+use crate::http::Json;
 use crate::pagination::{Page, PageQuery};
 use crate::startup::AppState;
 
@@ -17,7 +18,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_user)
         .service(update_user)
         .service(delete_user)
-        .service(set_user_roles);
+        .service(set_user_roles)
+        .service(unlock_user);
 }
 
 /// List users.
@@ -36,10 +38,10 @@ async fn list_users(
     user: AuthUser,
     page: web::Query<PageQuery>,
     filter: web::Query<UserFilter>,
-) -> ApiResult<web::Json<Page<UserDto>>> {
+) -> ApiResult<Json<Page<UserDto>>> {
     user.require(Permission::ManageUsers)?;
     let page = page.into_inner().validate()?;
-    Ok(web::Json(service::list(&state.db, &filter, page).await?))
+    Ok(Json(service::list(&state.db, &filter, page).await?))
 }
 
 /// Create a user.
@@ -58,10 +60,11 @@ async fn list_users(
 async fn create_user(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreateUser>,
+    body: Json<CreateUser>,
 ) -> ApiResult<HttpResponse> {
     user.require(Permission::ManageUsers)?;
-    let created = service::create(&state.db, &user.actor(), body.into_inner()).await?;
+    let created =
+        service::create(&state.db, &state.hasher, &user.actor(), body.into_inner()).await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -80,9 +83,9 @@ async fn get_user(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-) -> ApiResult<web::Json<UserDto>> {
+) -> ApiResult<Json<UserDto>> {
     user.require(Permission::ManageUsers)?;
-    Ok(web::Json(service::get(&state.db, *id).await?))
+    Ok(Json(service::get(&state.db, *id).await?))
 }
 
 /// Change a user's profile, status or password. Disabling a user or setting a password signs
@@ -103,11 +106,18 @@ async fn update_user(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateUser>,
-) -> ApiResult<web::Json<UserDto>> {
+    body: Json<UpdateUser>,
+) -> ApiResult<Json<UserDto>> {
     user.require(Permission::ManageUsers)?;
-    Ok(web::Json(
-        service::update(&state.db, &user.actor(), *id, body.into_inner()).await?,
+    Ok(Json(
+        service::update(
+            &state.db,
+            &state.hasher,
+            &user.actor(),
+            *id,
+            body.into_inner(),
+        )
+        .await?,
     ))
 }
 
@@ -150,10 +160,32 @@ async fn set_user_roles(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<SetRoles>,
-) -> ApiResult<web::Json<UserDto>> {
+    body: Json<SetRoles>,
+) -> ApiResult<Json<UserDto>> {
     user.require(Permission::ManageUsers)?;
-    Ok(web::Json(
+    Ok(Json(
         service::set_roles(&state.db, &user.actor(), *id, body.into_inner().roles).await?,
     ))
+}
+
+/// Clear the sign-in throttling of a user: every blocked client and delay of the account, and
+/// the password-check counter.
+#[utoipa::path(
+    tag = "users",
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 204, description = "Throttling cleared"),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/users/{id}/unlock")]
+async fn unlock_user(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    user.require(Permission::ManageUsers)?;
+    service::unlock(&state.db, &user.actor(), *id).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -2,17 +2,18 @@
 //! the rules that protect admins from locking themselves out.
 
 use chrono::Utc;
+use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::dto::{CreateUser, UpdateUser, UserDto, UserFilter};
 use crate::audit::{self, Actor, Change};
-use crate::auth::{Role, service::hash_password, service::revoke_all_sessions};
-use crate::entity::{Status, user_roles, users};
+use crate::auth::{Hasher, Role, service::hash_password, service::revoke_all_sessions, throttle};
+use crate::entity::{Status, roles, user_roles, users};
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Page, PageRequest, text_search};
 use crate::validation::validate;
@@ -81,6 +82,44 @@ async fn roles_by_user(
     Ok(map)
 }
 
+/// Active users holding the admin role.
+pub async fn count_active_admins<C: ConnectionTrait>(db: &C) -> Result<u64, sea_orm::DbErr> {
+    users::Entity::find()
+        .filter(users::Column::Status.eq(Status::Active))
+        .filter(
+            users::Column::Id.in_subquery(
+                Query::select()
+                    .column(user_roles::Column::UserId)
+                    .from(user_roles::Entity)
+                    .and_where(user_roles::Column::RoleName.eq(Role::Admin.as_str()))
+                    .to_owned(),
+            ),
+        )
+        .count(db)
+        .await
+}
+
+/// Serialises every change that may take away an admin (role changes, disabling, deleting):
+/// on PostgreSQL by locking the admin role's row, on SQLite by the write transaction itself.
+/// Without it, two admins demoting each other at once could both see the other one remain.
+async fn lock_admin_set<C: ConnectionTrait>(txn: &C) -> ApiResult<()> {
+    roles::Entity::find_by_id(Role::Admin.as_str())
+        .lock_exclusive()
+        .one(txn)
+        .await?;
+    Ok(())
+}
+
+/// The last check before such a change commits: at least one active admin must remain.
+async fn ensure_an_active_admin_remains<C: ConnectionTrait>(txn: &C) -> ApiResult<()> {
+    if count_active_admins(txn).await? == 0 {
+        return Err(ApiError::Conflict(
+            "this change would leave no active admin; make another user an admin first".into(),
+        ));
+    }
+    Ok(())
+}
+
 async fn find<C: sea_orm::ConnectionTrait>(db: &C, id: Uuid) -> ApiResult<users::Model> {
     users::Entity::find_by_id(id)
         .one(db)
@@ -97,6 +136,7 @@ pub async fn get(db: &DatabaseConnection, id: Uuid) -> ApiResult<UserDto> {
 /// Creates a user (used by the API and by the first-admin bootstrap).
 pub async fn create(
     db: &DatabaseConnection,
+    hasher: &Hasher,
     actor: &Actor,
     input: CreateUser,
 ) -> ApiResult<UserDto> {
@@ -112,7 +152,7 @@ pub async fn create(
             "a user named '{username}' already exists"
         )));
     }
-    let password_hash = hash_password(input.password).await?;
+    let password_hash = hash_password(hasher, input.password).await?;
     let mut roles = input.roles.unwrap_or_else(|| vec![Role::Viewer]);
     roles.sort();
     roles.dedup();
@@ -170,6 +210,7 @@ async fn write_roles<C: sea_orm::ConnectionTrait>(
 
 pub async fn update(
     db: &DatabaseConnection,
+    hasher: &Hasher,
     actor: &Actor,
     id: Uuid,
     input: UpdateUser,
@@ -181,10 +222,11 @@ pub async fn update(
         ));
     }
     let new_hash = match input.password {
-        Some(pw) => Some(hash_password(pw).await?),
+        Some(pw) => Some(hash_password(hasher, pw).await?),
         None => None,
     };
     let txn = crate::db::begin_write(db).await?;
+    lock_admin_set(&txn).await?;
     let user = find(&txn, id).await?;
     let roles = crate::auth::service::roles_of(&txn, id).await?;
     let before = UserDto::new(user.clone(), roles.clone());
@@ -204,6 +246,7 @@ pub async fn update(
     }
     model.updated_at = Set(Utc::now());
     let user = model.update(&txn).await?;
+    ensure_an_active_admin_remains(&txn).await?;
     if password_changed || user.status == Status::Disabled {
         revoke_all_sessions(&txn, id, None).await?;
     }
@@ -235,11 +278,13 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> ApiResu
         ));
     }
     let txn = crate::db::begin_write(db).await?;
+    lock_admin_set(&txn).await?;
     let user = find(&txn, id).await?;
     let roles = crate::auth::service::roles_of(&txn, id).await?;
     let before = UserDto::new(user, roles);
     // Sessions and role grants go with the user (ON DELETE CASCADE).
     users::Entity::delete_by_id(id).exec(&txn).await?;
+    ensure_an_active_admin_remains(&txn).await?;
     audit::record(
         &txn,
         actor,
@@ -270,9 +315,11 @@ pub async fn set_roles(
         ));
     }
     let txn = crate::db::begin_write(db).await?;
+    lock_admin_set(&txn).await?;
     let user = find(&txn, id).await?;
     let old_roles = crate::auth::service::roles_of(&txn, id).await?;
     write_roles(&txn, id, &roles).await?;
+    ensure_an_active_admin_remains(&txn).await?;
     let before = UserDto::new(user.clone(), old_roles);
     let after = UserDto::new(user, roles);
     audit::record(
@@ -289,4 +336,26 @@ pub async fn set_roles(
     .await?;
     txn.commit().await?;
     Ok(after)
+}
+
+/// Clears every throttling counter of a user's account (blocked clients, delays, password
+/// checks).
+pub async fn unlock(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> ApiResult<()> {
+    let txn = crate::db::begin_write(db).await?;
+    let user = find(&txn, id).await?;
+    let cleared = throttle::clear_account(&txn, &user.username).await?;
+    audit::record(
+        &txn,
+        actor,
+        Change {
+            action: "user.unlock",
+            resource_type: RESOURCE,
+            resource_id: Some(id.to_string()),
+            before: Some(serde_json::json!({ "throttle_counters": cleared })),
+            after: Some(serde_json::json!({ "throttle_counters": 0 })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

@@ -39,9 +39,9 @@ async fn wrong_password_and_unknown_user_get_the_same_401(backend: Backend) {
     assert!(wrong.body.get("access_token").is_none());
 }
 
-async fn repeated_failures_lock_the_account_name(backend: Backend) {
+async fn repeated_failures_block_the_client(backend: Backend) {
     let app = spawn_app(backend).await;
-    for _ in 0..MAX_LOGIN_FAILURES - 1 {
+    for _ in 0..MAX_LOGIN_FAILURES {
         app.login("admin", "wrong-password")
             .await
             .expect_problem(401);
@@ -56,7 +56,7 @@ async fn repeated_failures_lock_the_account_name(backend: Backend) {
         .parse()
         .unwrap();
     assert!(retry_after > 0);
-    // While locked, even the right password is refused.
+    // While blocked, even the right password is refused.
     app.login("admin", ADMIN_PASSWORD).await.expect_problem(429);
     // Other account names are not affected.
     app.user_with_role("alice", "viewer").await;
@@ -248,7 +248,7 @@ crate::on_both_databases!(
     login_returns_a_bearer_token_and_the_user,
     usernames_are_case_insensitive,
     wrong_password_and_unknown_user_get_the_same_401,
-    repeated_failures_lock_the_account_name,
+    repeated_failures_block_the_client,
     a_success_resets_the_failure_count,
     concurrent_failures_never_error,
     logout_revokes_only_that_token,

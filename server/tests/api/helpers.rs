@@ -4,6 +4,7 @@
 use std::sync::OnceLock;
 
 use monihub_server::audit::Actor;
+use monihub_server::auth::Hasher;
 use monihub_server::config::Settings;
 use monihub_server::users::bootstrap;
 use monihub_server::{Server, db};
@@ -31,6 +32,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub admin_token: String,
+    pub settings: Settings,
     _tmp: Option<TempDir>,
 }
 
@@ -81,29 +83,34 @@ async fn fresh_database(backend: Backend) -> (String, Option<TempDir>) {
     }
 }
 
-/// Settings of a test server (production mode: every secret given explicitly).
-pub fn test_settings(database_url: &str) -> Settings {
-    Settings::load(
-        None,
-        &[
-            ("mode", "production"),
-            ("bind", "127.0.0.1:0"),
-            ("database_url", database_url),
-            ("jwt_secret", "test-signing-key-0123456789abcdefghijkl"),
-            ("log_level", "error"),
-            ("login_max_failures", &MAX_LOGIN_FAILURES.to_string()),
-            ("database_max_connections", "4"),
-            ("database_idle_timeout", "2s"),
-        ],
-    )
-    .expect("test settings are valid")
+/// Settings of a test server (production mode: every secret given explicitly), with `extra`
+/// settings on top.
+pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
+    let max_failures = MAX_LOGIN_FAILURES.to_string();
+    let mut overrides = vec![
+        ("mode", "production"),
+        ("bind", "127.0.0.1:0"),
+        ("database_url", database_url),
+        ("jwt_secret", "test-signing-key-0123456789abcdefghijkl"),
+        ("log_level", "error"),
+        ("login_max_failures", max_failures.as_str()),
+        ("database_max_connections", "4"),
+        ("database_idle_timeout", "2s"),
+    ];
+    overrides.extend_from_slice(extra);
+    Settings::load(None, &overrides).expect("test settings are valid")
 }
 
 /// Starts a server on a fresh, migrated database with an admin signed in.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+/// Like [`spawn_app`], with some settings changed.
+pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
     tracing_once();
     let (url, tmp) = fresh_database(backend).await;
-    let settings = test_settings(&url);
+    let settings = test_settings(&url, extra);
     let secret: SecretString = settings.jwt_secret.clone().expect("set above");
     let connection = db::connect(
         &settings.database_url(),
@@ -117,6 +124,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         .expect("failed to migrate");
     bootstrap::create_admin(
         &connection,
+        &Hasher::for_cli(),
         "admin",
         &SecretString::from(ADMIN_PASSWORD),
         &Actor::system("tests"),
@@ -124,7 +132,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     .await
     .expect("failed to create the admin");
 
-    let server = Server::build(settings, connection.clone(), &secret).expect("failed to build");
+    let server =
+        Server::build(settings.clone(), connection.clone(), &secret).expect("failed to build");
     let address = format!("http://127.0.0.1:{}", server.port());
     tokio::spawn(server.run_until_stopped());
 
@@ -133,6 +142,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         client: reqwest::Client::new(),
         db: connection,
         admin_token: String::new(),
+        settings,
         _tmp: tmp,
     };
     app.admin_token = app.login_ok("admin", ADMIN_PASSWORD).await;
@@ -211,6 +221,51 @@ impl Reply {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// A second server on the same database (another replica): its base address.
+    pub async fn spawn_replica(&self) -> String {
+        let secret = self
+            .settings
+            .jwt_secret
+            .clone()
+            .expect("set by test_settings");
+        let connection = db::connect(
+            &self.settings.database_url(),
+            self.settings.database_max_connections,
+            self.settings.database_idle_timeout,
+        )
+        .await
+        .expect("failed to connect to the test database");
+        let server =
+            Server::build(self.settings.clone(), connection, &secret).expect("failed to build");
+        let address = format!("http://127.0.0.1:{}", server.port());
+        tokio::spawn(server.run_until_stopped());
+        address
+    }
+
+    /// Signs in at `address` (this server or a replica), with an optional `X-Forwarded-For`.
+    pub async fn login_at(
+        &self,
+        address: &str,
+        username: &str,
+        password: &str,
+        forwarded_for: Option<&str>,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .post(format!("{address}/api/v1/auth/login"))
+            .json(&json!({"username": username, "password": password}));
+        if let Some(client) = forwarded_for {
+            request = request.header("x-forwarded-for", client);
+        }
+        Self::reply(request.send().await.expect("request failed")).await
+    }
+
+    /// Signs in on behalf of `client` (believed when the server trusts 127.0.0.1 as a proxy).
+    pub async fn login_from(&self, client: &str, username: &str, password: &str) -> Reply {
+        self.login_at(&self.address, username, password, Some(client))
+            .await
     }
 
     /// Sends a request with an optional bearer token and JSON body.

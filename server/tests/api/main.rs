@@ -12,4 +12,5 @@ mod migrations;
 mod probes;
 mod projects;
 mod rbac;
+mod throttling;
 mod users;

@@ -92,6 +92,7 @@ fn table() -> Vec<Endpoint> {
             Admin,
             json!({"roles": ["admin"]}),
         ),
+        endpoint(Method::POST, "/api/v1/users/{user}/unlock", Admin),
         endpoint(Method::DELETE, "/api/v1/users/{user}", Admin),
         endpoint(Method::GET, "/api/v1/projects", ReadFleet),
         with_body(
