@@ -13,8 +13,10 @@ use crate::validation::{code, not_blank, nullable};
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct TechStack {
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     #[validate(length(min = 1, max = 64), custom(function = "not_blank"))]
     pub name: String,
+    #[schema(max_length = 64)]
     #[validate(length(max = 64))]
     pub version: Option<String>,
 }
@@ -69,14 +71,18 @@ impl From<applications::Model> for ApplicationDto {
 #[serde(deny_unknown_fields)]
 pub struct CreateApplication {
     pub project_id: Uuid,
+    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     #[validate(length(min = 1, max = 128), custom(function = "not_blank"))]
     pub name: String,
     /// 2–64 characters: lower-case letters, digits, `-`, `_`.
+    #[schema(min_length = 2, max_length = 64, pattern = r"^[a-z0-9][a-z0-9_-]*$")]
     #[validate(length(min = 2, max = 64), custom(function = "code"))]
     pub code: String,
+    #[schema(max_length = 2000)]
     #[validate(length(max = 2000))]
     pub description: Option<String>,
     #[serde(default)]
+    #[schema(max_items = 32)]
     #[validate(length(max = 32), nested)]
     pub tech_stacks: Vec<TechStack>,
 }
@@ -85,13 +91,15 @@ pub struct CreateApplication {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateApplication {
+    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     #[validate(length(min = 1, max = 128), custom(function = "not_blank"))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(length(max = 2000))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     pub description: Option<Option<String>>,
     pub status: Option<Status>,
+    #[schema(max_items = 32)]
     #[validate(length(max = 32), nested)]
     pub tech_stacks: Option<Vec<TechStack>>,
 }

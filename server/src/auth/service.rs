@@ -44,6 +44,7 @@ pub struct LoginResponse {
 pub struct ChangePassword {
     pub current_password: String,
     /// 10–128 characters, different from the current one.
+    #[schema(min_length = 10, max_length = 128)]
     pub new_password: String,
 }
 

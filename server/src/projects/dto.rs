@@ -39,11 +39,14 @@ impl From<projects::Model> for ProjectDto {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProject {
+    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     #[validate(length(min = 1, max = 128), custom(function = "not_blank"))]
     pub name: String,
     /// 2–64 characters: lower-case letters, digits, `-`, `_`.
+    #[schema(min_length = 2, max_length = 64, pattern = r"^[a-z0-9][a-z0-9_-]*$")]
     #[validate(length(min = 2, max = 64), custom(function = "code"))]
     pub code: String,
+    #[schema(max_length = 2000)]
     #[validate(length(max = 2000))]
     pub description: Option<String>,
 }
@@ -52,11 +55,12 @@ pub struct CreateProject {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProject {
+    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     #[validate(length(min = 1, max = 128), custom(function = "not_blank"))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(length(max = 2000))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     pub description: Option<Option<String>>,
     pub status: Option<Status>,
 }

@@ -43,13 +43,17 @@ impl UserDto {
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// 3–64 characters: lower-case letters, digits, `.`, `-`, `_`.
+    #[schema(min_length = 3, max_length = 64, pattern = r"^[a-z0-9][a-z0-9._-]*$")]
     #[validate(length(min = 3, max = 64), custom(function = "username"))]
     pub username: String,
     /// 10–128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     #[validate(length(min = 10, max = 128))]
     pub password: String,
+    #[schema(max_length = 128)]
     #[validate(length(max = 128))]
     pub display_name: Option<String>,
+    #[schema(max_length = 254)]
     #[validate(email, length(max = 254))]
     pub email: Option<String>,
     /// Roles to grant; defaults to `viewer`.
@@ -63,14 +67,15 @@ pub struct CreateUser {
 pub struct UpdateUser {
     #[serde(default, deserialize_with = "nullable")]
     #[validate(length(max = 128))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 128)]
     pub display_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[validate(email, length(max = 254))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 254)]
     pub email: Option<Option<String>>,
     pub status: Option<Status>,
     /// Sets a new password and signs the user out everywhere.
+    #[schema(min_length = 10, max_length = 128)]
     #[validate(length(min = 10, max = 128))]
     pub password: Option<String>,
 }
