@@ -1,6 +1,5 @@
 //! `/api/v1/auth/*` and `/api/v1/roles`.
 
-use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -46,7 +45,7 @@ async fn login(
     request: HttpRequest,
     request_id: Option<web::ReqData<RequestId>>,
     body: Json<LoginRequest>,
-) -> ApiResult<HttpResponse> {
+) -> ApiResult<Json<LoginResponse>> {
     let forwarded: Vec<&str> = request
         .headers()
         .get_all("x-forwarded-for")
@@ -71,7 +70,7 @@ async fn login(
     if response.is_err() {
         state.metrics.login_failed();
     }
-    Ok(HttpResponse::Ok().insert_header(no_store()).json(response?))
+    Ok(Json(response?))
 }
 
 /// Revoke the token used for this request.
@@ -158,9 +157,4 @@ async fn list_roles(_user: AuthUser) -> Json<Vec<RoleDto>> {
             })
             .collect(),
     )
-}
-
-/// Answers carrying credentials must never be stored by a cache.
-fn no_store() -> CacheControl {
-    CacheControl(vec![CacheDirective::NoStore])
 }
