@@ -119,7 +119,8 @@ pub async fn request_context(
 /// [`HEAD_LIMIT_BYTES`], and NUL characters in the path or the query (PostgreSQL cannot store
 /// them and SQLite silently cuts strings at them).
 fn reject_early(req: &ServiceRequest) -> Option<ApiError> {
-    let head_bytes: usize = req.uri().to_string().len()
+    let head_bytes: usize = req.path().len()
+        + req.query_string().len()
         + req
             .headers()
             .iter()
