@@ -21,7 +21,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::error::{ApiError, PROBLEM_JSON, Problem};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Header carrying the request id in both directions.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");

@@ -17,9 +17,12 @@ pub mod http;
 pub mod openapi;
 pub mod pagination;
 pub mod projects;
+pub mod routes;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod users;
 pub mod validation;
 
-pub use startup::{AppState, Server};
+pub use startup::Server;
+pub use state::AppState;

@@ -53,7 +53,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .configure(crate::startup::routes)
+        .configure(crate::routes::documented)
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     for item in doc.paths.paths.values_mut() {

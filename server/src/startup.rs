@@ -10,49 +10,15 @@ use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
-use utoipa_actix_web::service_config::ServiceConfig;
-use utoipa_actix_web::{AppExt, scope};
+use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::service::LoginPolicy;
 use crate::auth::{Hasher, JwtKeys};
 use crate::config::Settings;
 use crate::http::{json_config, not_found, path_config, query_config, request_context};
+use crate::state::AppState;
 use crate::telemetry::Metrics;
-use crate::{applications, audit, auth, health, housekeeping, openapi, projects, users};
-
-/// State shared by every request.
-#[derive(Debug)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub settings: Arc<Settings>,
-    pub jwt: JwtKeys,
-    pub hasher: Hasher,
-    pub metrics: Metrics,
-}
-
-impl AppState {
-    pub fn login_policy(&self) -> LoginPolicy {
-        LoginPolicy {
-            token_ttl: chrono::Duration::from_std(self.settings.token_ttl)
-                .unwrap_or(chrono::Duration::hours(1)),
-            throttle: self.settings.throttle_policy(),
-        }
-    }
-}
-
-/// Every documented route: probes at the root, the API under `/api/v1`.
-pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.configure(health::configure).service(
-        scope("/api/v1")
-            .configure(auth::routes::configure)
-            .configure(users::routes::configure)
-            .configure(projects::routes::configure)
-            .configure(applications::routes::configure)
-            .configure(audit::routes::configure)
-            .default_service(web::to(not_found)),
-    );
-}
+use crate::{health, housekeeping, openapi, routes};
 
 /// A bound, not yet running server.
 pub struct Server {
@@ -101,7 +67,7 @@ impl Server {
                 .service(swagger)
                 .service(web::redirect("/swagger-ui", "/swagger-ui/"))
                 .into_utoipa_app()
-                .configure(routes)
+                .configure(routes::documented)
                 .into_app()
                 .service(health::probe_options)
                 .service(web::scope("/api").default_service(web::to(not_found)));

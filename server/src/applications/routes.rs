@@ -12,7 +12,7 @@ use crate::auth::{AuthUser, Permission};
 use crate::error::{ApiResult, Problem};
 use crate::http::Json;
 use crate::pagination::{Page, PageQuery};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_applications)

@@ -15,7 +15,7 @@ use crate::entity::audit_log;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::Json;
 use crate::pagination::{Page, PageQuery};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_audit).service(get_audit);

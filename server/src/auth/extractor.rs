@@ -15,7 +15,7 @@ use crate::audit::Actor;
 use crate::entity::{Status, auth_sessions, user_roles, users};
 use crate::error::ApiError;
 use crate::http::RequestId;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]

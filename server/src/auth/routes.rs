@@ -9,7 +9,7 @@ use super::service::{self, ChangePassword, LoginRequest, LoginResponse};
 use crate::auth::Role;
 use crate::error::{ApiResult, Problem};
 use crate::http::{Json, RequestId};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::users::dto::{RoleDto, UserDto};
 
 pub fn configure(cfg: &mut ServiceConfig) {

@@ -1,0 +1,21 @@
+//! The route table: every documented route, used by the server and by the OpenAPI document.
+
+use actix_web::web;
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::http::not_found;
+use crate::{applications, audit, auth, health, projects, users};
+
+/// Every documented route: probes at the root, the API under `/api/v1`.
+pub fn documented(cfg: &mut ServiceConfig) {
+    cfg.configure(health::configure).service(
+        scope("/api/v1")
+            .configure(auth::routes::configure)
+            .configure(users::routes::configure)
+            .configure(projects::routes::configure)
+            .configure(applications::routes::configure)
+            .configure(audit::routes::configure)
+            .default_service(web::to(not_found)),
+    );
+}

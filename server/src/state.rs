@@ -1,0 +1,32 @@
+//! The state every request shares: the database, settings, signing keys, the password hasher and
+//! the metrics. It sits below the feature folders so they can use it without knowing how the
+//! server is put together (`startup` builds it; features only read it).
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::service::LoginPolicy;
+use crate::auth::{Hasher, JwtKeys};
+use crate::config::Settings;
+use crate::telemetry::Metrics;
+
+/// State shared by every request.
+#[derive(Debug)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub jwt: JwtKeys,
+    pub hasher: Hasher,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    pub fn login_policy(&self) -> LoginPolicy {
+        LoginPolicy {
+            token_ttl: chrono::Duration::from_std(self.settings.token_ttl)
+                .unwrap_or(chrono::Duration::hours(1)),
+            throttle: self.settings.throttle_policy(),
+        }
+    }
+}
