@@ -84,6 +84,10 @@ pub struct Settings {
     /// A request body must arrive completely within this time (408 otherwise).
     #[serde(with = "humantime_serde")]
     pub request_body_timeout: Duration,
+    /// Agent reports waiting to be stored; beyond this, agents get 503 with `Retry-After`.
+    pub report_queue_capacity: usize,
+    /// The most reports stored in one transaction.
+    pub report_batch_max: usize,
     /// The `Content-Security-Policy` sent with every response (empty: none).
     pub content_security_policy: String,
     /// `Strict-Transport-Security` max-age to send (unset: no header; set it when MoniHub is only
@@ -125,6 +129,8 @@ impl Settings {
             .set_default("password_hash_concurrency", 0)?
             .set_default("password_hash_wait", "5s")?
             .set_default("request_body_timeout", "30s")?
+            .set_default("report_queue_capacity", 4096)?
+            .set_default("report_batch_max", 500)?
             .set_default("content_security_policy", DEFAULT_CONTENT_SECURITY_POLICY)?
             .set_default("database_max_connections", 10)?
             .set_default("database_idle_timeout", "10m")?;
@@ -203,6 +209,13 @@ impl Settings {
         {
             return Err(ConfigError::Invalid(
                 "MONIHUB_CONTENT_SECURITY_POLICY must be printable ASCII on one line".into(),
+            ));
+        }
+        if self.report_queue_capacity == 0 || !(1..=5000).contains(&self.report_batch_max) {
+            return Err(ConfigError::Invalid(
+                "MONIHUB_REPORT_QUEUE_CAPACITY must be at least 1 and MONIHUB_REPORT_BATCH_MAX \
+                 between 1 and 5000"
+                    .into(),
             ));
         }
         if self.database_max_connections == 0 {

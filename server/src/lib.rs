@@ -3,6 +3,7 @@
 //! The binary (`main.rs`) is a thin command-line shell around this library so that black-box tests
 //! can start the very same server on a random port against a fresh database.
 
+pub mod agent;
 pub mod applications;
 pub mod audit;
 pub mod auth;

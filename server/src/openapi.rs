@@ -26,6 +26,7 @@ use crate::error::PROBLEM_JSON;
         (name = "projects", description = "Projects"),
         (name = "applications", description = "Applications and agent tokens"),
         (name = "audit", description = "The audit trail (admin)"),
+        (name = "agent", description = "The agent API (agent token)"),
         (name = "probes", description = "Health, readiness and metrics"),
     )
 )]
@@ -36,6 +37,16 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "agent_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("mhat_…")
+                    .description(Some("An application's agent token (agent API only)"))
+                    .build(),
+            ),
+        );
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(

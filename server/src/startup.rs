@@ -13,6 +13,7 @@ use secrecy::SecretString;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::agent::ReportWriter;
 use crate::auth::{Hasher, JwtKeys};
 use crate::config::Settings;
 use crate::http::{json_config, not_found, path_config, query_config, request_context};
@@ -45,12 +46,18 @@ impl Server {
             metrics.hasher(),
         );
         housekeeping::spawn(db.clone(), settings.throttle_policy());
+        let reports = ReportWriter::start(
+            db.clone(),
+            settings.report_queue_capacity,
+            settings.report_batch_max,
+        );
         let state = web::Data::new(AppState {
             db,
             jwt: JwtKeys::new(jwt_secret)?,
             hasher,
             settings: Arc::new(settings),
             metrics,
+            reports,
         });
         let doc = openapi::document();
         let server = HttpServer::new(move || {

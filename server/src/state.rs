@@ -1,11 +1,12 @@
-//! The state every request shares: the database, settings, signing keys, the password hasher and
-//! the metrics. It sits below the feature folders so they can use it without knowing how the
+//! The state every request shares: the database, settings, signing keys, the password hasher, the
+//! metrics and the report writer. It sits below the feature folders so they can use it without knowing how the
 //! server is put together (`startup` builds it; features only read it).
 
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::agent::ReportWriter;
 use crate::auth::service::LoginPolicy;
 use crate::auth::{Hasher, JwtKeys};
 use crate::config::Settings;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub hasher: Hasher,
     pub metrics: Metrics,
+    /// Stores agent reports in batches.
+    pub reports: ReportWriter,
 }
 
 impl AppState {

@@ -12,7 +12,7 @@ use super::dto::{
 };
 use super::token;
 use crate::audit::{self, Actor, Change};
-use crate::entity::{Status, applications, projects};
+use crate::entity::{Status, applications, instances, projects};
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::{Page, PageRequest, text_search};
 use crate::validation::validate;
@@ -166,9 +166,27 @@ pub async fn update(
     Ok(after)
 }
 
+/// Deletes an application that has no live instances (deleted instances and all report history
+/// go with it); otherwise 409 naming some of them.
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> ApiResult<()> {
     let txn = crate::db::begin_write(db).await?;
     let existing = find(&txn, id).await?;
+    let live: Vec<String> = instances::Entity::find()
+        .filter(instances::Column::ApplicationId.eq(id))
+        .filter(instances::Column::DeletedAt.is_null())
+        .order_by_asc(instances::Column::Hostname)
+        .limit(10)
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|i| i.hostname)
+        .collect();
+    if !live.is_empty() {
+        return Err(ApiError::Conflict(format!(
+            "the application still has instances ({}); delete them first",
+            live.join(", ")
+        )));
+    }
     applications::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
         &txn,

@@ -5,6 +5,8 @@ pub mod applications;
 pub mod audit_log;
 pub mod auth_sessions;
 pub mod auth_throttle;
+pub mod instance_reports;
+pub mod instances;
 pub mod projects;
 pub mod roles;
 pub mod user_roles;

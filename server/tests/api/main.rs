@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod agent;
 mod applications;
 mod audit;
 mod auth;
