@@ -15,6 +15,7 @@ pub mod error;
 pub mod health;
 pub mod housekeeping;
 pub mod http;
+pub mod instances;
 pub mod openapi;
 pub mod pagination;
 pub mod projects;

@@ -25,6 +25,7 @@ use crate::error::PROBLEM_JSON;
         (name = "users", description = "Users and roles (admin)"),
         (name = "projects", description = "Projects"),
         (name = "applications", description = "Applications and agent tokens"),
+        (name = "instances", description = "Instances, their state, history and metrics"),
         (name = "audit", description = "The audit trail (admin)"),
         (name = "agent", description = "The agent API (agent token)"),
         (name = "probes", description = "Health, readiness and metrics"),

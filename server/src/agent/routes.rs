@@ -17,18 +17,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(report);
 }
 
-/// The protocol's violations as a 422.
+/// The protocol's violations as a 422 (sorted by field, like every other 422).
 pub fn invalid(violations: Vec<Violation>) -> ApiError {
-    ApiError::Validation(
-        violations
-            .into_iter()
-            .map(|v| FieldError {
-                field: v.field,
-                code: v.code.into(),
-                message: v.message,
-            })
-            .collect(),
-    )
+    let mut errors: Vec<FieldError> = violations
+        .into_iter()
+        .map(|v| FieldError {
+            field: v.field,
+            code: v.code.into(),
+            message: v.message,
+        })
+        .collect();
+    errors.sort_by(|a, b| a.field.cmp(&b.field));
+    ApiError::Validation(errors)
 }
 
 /// Report the state of an instance (registers it on its first report).

@@ -6,58 +6,9 @@ use monihub_server::entity::{Status, instance_reports, instances};
 use reqwest::Method;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{Backend, Reply, TestApp, spawn_app};
-
-/// A project, an application and its agent token.
-async fn application_with_token(app: &TestApp, code: &str) -> (String, String) {
-    let project = app.project(&format!("{code}-project")).await;
-    let application = app.application(&project, code).await;
-    let token = app
-        .post(
-            &format!("/api/v1/applications/{application}/agent-token"),
-            &app.admin_token,
-            json!({}),
-        )
-        .await
-        .expect(201);
-    let token = token.body["token"].as_str().unwrap().to_owned();
-    (application, token)
-}
-
-fn report(agent_instance_id: &str, cpu: f64) -> Value {
-    json!({
-        "agent_instance_id": agent_instance_id,
-        "agent_version": "0.1.0",
-        "reported_at": chrono::Utc::now(),
-        "system": {"os_type": "linux", "hostname": format!("{agent_instance_id}.example"),
-                   "os_version": "Debian 12", "uptime_seconds": 1000},
-        "network": {"ip_address": "10.1.2.3"},
-        "hardware": {
-            "cpu_usage_percent": cpu, "cpu_cores": 4, "load_average_1m": 0.7,
-            "memory_total_bytes": 8_000, "memory_used_bytes": 2_000,
-            "disk_total_bytes": 1_000, "disk_used_bytes": 500
-        },
-        "environment": {
-            "PATH": "/usr/bin",
-            "DB_PASSWORD": "hunter2",
-            "DATABASE_URL": "postgres://app:hunter2@db/app"
-        },
-        "custom_metrics": {"queue_depth": 12.0},
-        "logs": [{"level": "info", "message": "started"}]
-    })
-}
-
-async fn send_report(app: &TestApp, token: &str, body: &Value) -> Reply {
-    app.send(
-        Method::POST,
-        "/api/v1/agent/report",
-        Some(token),
-        Some(body),
-    )
-    .await
-}
+use crate::helpers::{Backend, TestApp, agent_report, spawn_app};
 
 async fn instance(app: &TestApp, id: &str) -> instances::Model {
     instances::Entity::find_by_id(uuid::Uuid::parse_str(id).unwrap())
@@ -69,14 +20,16 @@ async fn instance(app: &TestApp, id: &str) -> instances::Model {
 
 async fn the_first_report_registers_the_instance(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (application, token) = application_with_token(&app, "shop").await;
-    let first = send_report(&app, &token, &report("host-1", 12.5))
+    let (application, token) = app.application_with_token("shop").await;
+    let first = app
+        .report(&token, &agent_report("host-1", 12.5))
         .await
         .expect(200);
     let id = first.body["instance_id"].as_str().unwrap().to_owned();
     assert_eq!(first.body["config"]["report_interval_seconds"], 30);
     assert_eq!(first.body["config"]["tasks_enabled"], true);
-    let second = send_report(&app, &token, &report("host-1", 40.0))
+    let second = app
+        .report(&token, &agent_report("host-1", 40.0))
         .await
         .expect(200);
     assert_eq!(second.body["instance_id"], first.body["instance_id"]);
@@ -105,21 +58,21 @@ async fn the_first_report_registers_the_instance(backend: Backend) {
 
 async fn agent_tokens_are_checked_and_isolated(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (shop, shop_token) = application_with_token(&app, "shop").await;
-    let (_, blog_token) = application_with_token(&app, "blog").await;
-    let body = report("host-1", 1.0);
+    let (shop, shop_token) = app.application_with_token("shop").await;
+    let (_, blog_token) = app.application_with_token("blog").await;
+    let body = agent_report("host-1", 1.0);
     for token in [None, Some("mhat_not-a-real-token"), Some("garbage")] {
         app.send(Method::POST, "/api/v1/agent/report", token, Some(&body))
             .await
             .expect_problem(401);
     }
     // A person's token is not an agent token.
-    send_report(&app, &app.admin_token.clone(), &body)
+    app.report(&app.admin_token.clone(), &body)
         .await
         .expect_problem(401);
     // The same agent id under two applications is two instances.
-    let a = send_report(&app, &shop_token, &body).await.expect(200);
-    let b = send_report(&app, &blog_token, &body).await.expect(200);
+    let a = app.report(&shop_token, &body).await.expect(200);
+    let b = app.report(&blog_token, &body).await.expect(200);
     assert_ne!(a.body["instance_id"], b.body["instance_id"]);
     // Rotating the token ends the old one at once.
     let rotated = app
@@ -130,11 +83,9 @@ async fn agent_tokens_are_checked_and_isolated(backend: Backend) {
         )
         .await
         .expect(201);
-    send_report(&app, &shop_token, &body)
-        .await
-        .expect_problem(401);
+    app.report(&shop_token, &body).await.expect_problem(401);
     let new_token = rotated.body["token"].as_str().unwrap();
-    send_report(&app, new_token, &body).await.expect(200);
+    app.report(new_token, &body).await.expect(200);
     // A disabled application's agents are refused.
     app.patch(
         &format!("/api/v1/applications/{shop}"),
@@ -143,51 +94,43 @@ async fn agent_tokens_are_checked_and_isolated(backend: Backend) {
     )
     .await
     .expect(200);
-    send_report(&app, new_token, &body)
-        .await
-        .expect_problem(403);
+    app.report(new_token, &body).await.expect_problem(403);
 }
 
 async fn invalid_reports_are_refused_and_nothing_is_stored(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (_, token) = application_with_token(&app, "shop").await;
-    let mut too_busy = report("host-1", 150.0);
+    let (_, token) = app.application_with_token("shop").await;
+    let mut too_busy = agent_report("host-1", 150.0);
     too_busy["hardware"]["memory_used_bytes"] = json!(9_000);
-    let reply = send_report(&app, &token, &too_busy)
-        .await
-        .expect_problem(422);
+    let reply = app.report(&token, &too_busy).await.expect_problem(422);
     assert_eq!(
         reply.error_fields(),
         vec!["hardware.cpu_usage_percent", "hardware.memory_used_bytes"]
     );
-    let mut chatty = report("host-1", 1.0);
+    let mut chatty = agent_report("host-1", 1.0);
     chatty["logs"] = json!(vec![json!({"level": "info", "message": "x"}); 201]);
     assert_eq!(
-        send_report(&app, &token, &chatty)
+        app.report(&token, &chatty)
             .await
             .expect_problem(422)
             .error_fields(),
         vec!["logs"]
     );
-    let mut bad_id = report("has spaces", 1.0);
+    let mut bad_id = agent_report("has spaces", 1.0);
     bad_id["reported_at"] = json!("2099-01-01T00:00:00Z");
     assert_eq!(
-        send_report(&app, &token, &bad_id)
+        app.report(&token, &bad_id)
             .await
             .expect_problem(422)
             .error_fields(),
         vec!["agent_instance_id", "reported_at"]
     );
-    let mut negative = report("host-1", 1.0);
+    let mut negative = agent_report("host-1", 1.0);
     negative["hardware"]["disk_total_bytes"] = json!(-1);
-    send_report(&app, &token, &negative)
-        .await
-        .expect_problem(400);
-    let mut unknown = report("host-1", 1.0);
+    app.report(&token, &negative).await.expect_problem(400);
+    let mut unknown = agent_report("host-1", 1.0);
     unknown["application_code"] = json!("shop");
-    send_report(&app, &token, &unknown)
-        .await
-        .expect_problem(400);
+    app.report(&token, &unknown).await.expect_problem(400);
     assert_eq!(instances::Entity::find().count(&app.db).await.unwrap(), 0);
     assert_eq!(
         instance_reports::Entity::find()
@@ -200,8 +143,9 @@ async fn invalid_reports_are_refused_and_nothing_is_stored(backend: Backend) {
 
 async fn a_disabled_instance_is_refused(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (_, token) = application_with_token(&app, "shop").await;
-    let first = send_report(&app, &token, &report("host-1", 1.0))
+    let (_, token) = app.application_with_token("shop").await;
+    let first = app
+        .report(&token, &agent_report("host-1", 1.0))
         .await
         .expect(200);
     let id = first.body["instance_id"].as_str().unwrap().to_owned();
@@ -210,7 +154,7 @@ async fn a_disabled_instance_is_refused(backend: Backend) {
         .exec(&app.db)
         .await
         .unwrap();
-    send_report(&app, &token, &report("host-1", 99.0))
+    app.report(&token, &agent_report("host-1", 99.0))
         .await
         .expect_problem(403);
     let stored = instance(&app, &id).await;
@@ -220,7 +164,7 @@ async fn a_disabled_instance_is_refused(backend: Backend) {
     );
     assert_eq!(stored.cpu_usage_percent, 1.0);
     // Other instances of the application still report.
-    send_report(&app, &token, &report("host-2", 1.0))
+    app.report(&token, &agent_report("host-2", 1.0))
         .await
         .expect(200);
 }
@@ -228,15 +172,15 @@ async fn a_disabled_instance_is_refused(backend: Backend) {
 /// Many agents at once: every report is acknowledged and stored, the latest state is right.
 async fn concurrent_reports_are_all_stored(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (_, token) = application_with_token(&app, "shop").await;
+    let (_, token) = app.application_with_token("shop").await;
     let agents = 40;
     let per_agent = 5;
     let sends = (0..agents * per_agent).map(|i| {
         let app = &app;
         let token = &token;
         async move {
-            let body = report(&format!("host-{}", i % agents), (i / agents) as f64);
-            send_report(app, token, &body).await
+            let body = agent_report(&format!("host-{}", i % agents), (i / agents) as f64);
+            app.report(token, &body).await
         }
     });
     for reply in join_all(sends).await {
@@ -258,8 +202,8 @@ async fn concurrent_reports_are_all_stored(backend: Backend) {
 /// and their history goes with it.
 async fn applications_with_instances_are_not_deleted_by_accident(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (application, token) = application_with_token(&app, "shop").await;
-    send_report(&app, &token, &report("host-1", 1.0))
+    let (application, token) = app.application_with_token("shop").await;
+    app.report(&token, &agent_report("host-1", 1.0))
         .await
         .expect(200);
     let path = format!("/api/v1/applications/{application}");
@@ -297,8 +241,9 @@ async fn applications_with_instances_are_not_deleted_by_accident(backend: Backen
 /// A deleted instance whose agent reports again comes back (its history kept).
 async fn a_deleted_instance_that_reports_comes_back(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (_, token) = application_with_token(&app, "shop").await;
-    let first = send_report(&app, &token, &report("host-1", 1.0))
+    let (_, token) = app.application_with_token("shop").await;
+    let first = app
+        .report(&token, &agent_report("host-1", 1.0))
         .await
         .expect(200);
     instances::Entity::update_many()
@@ -309,7 +254,8 @@ async fn a_deleted_instance_that_reports_comes_back(backend: Backend) {
         .exec(&app.db)
         .await
         .unwrap();
-    let again = send_report(&app, &token, &report("host-1", 2.0))
+    let again = app
+        .report(&token, &agent_report("host-1", 2.0))
         .await
         .expect(200);
     assert_eq!(again.body["instance_id"], first.body["instance_id"]);

@@ -403,6 +403,42 @@ impl TestApp {
         reply.body["id"].as_str().expect("id").to_owned()
     }
 
+    /// A project, an application in it and the application's agent token.
+    pub async fn application_with_token(&self, code: &str) -> (String, String) {
+        let project = self.project(&format!("{code}-project")).await;
+        let application = self.application(&project, code).await;
+        let token = self
+            .post(
+                &format!("/api/v1/applications/{application}/agent-token"),
+                &self.admin_token,
+                json!({}),
+            )
+            .await
+            .expect(201);
+        let token = token.body["token"].as_str().unwrap().to_owned();
+        (application, token)
+    }
+
+    /// Sends an agent report with an agent token.
+    pub async fn report(&self, agent_token: &str, body: &Value) -> Reply {
+        self.send(
+            Method::POST,
+            "/api/v1/agent/report",
+            Some(agent_token),
+            Some(body),
+        )
+        .await
+    }
+
+    /// Reports once and returns the instance id.
+    pub async fn instance(&self, agent_token: &str, agent_instance_id: &str) -> String {
+        let reply = self
+            .report(agent_token, &agent_report(agent_instance_id, 1.0))
+            .await
+            .expect(200);
+        reply.body["instance_id"].as_str().unwrap().to_owned()
+    }
+
     /// The served OpenAPI document (no token needed).
     pub async fn openapi(&self) -> Value {
         self.send(Method::GET, "/api/v1/openapi.json", None, None)
@@ -410,6 +446,30 @@ impl TestApp {
             .expect(200)
             .body
     }
+}
+
+/// A plausible agent report; the host name is `<agent_instance_id>.example`.
+pub fn agent_report(agent_instance_id: &str, cpu: f64) -> Value {
+    json!({
+        "agent_instance_id": agent_instance_id,
+        "agent_version": "0.1.0",
+        "reported_at": chrono::Utc::now(),
+        "system": {"os_type": "linux", "hostname": format!("{agent_instance_id}.example"),
+                   "os_version": "Debian 12", "uptime_seconds": 1000},
+        "network": {"ip_address": "10.1.2.3"},
+        "hardware": {
+            "cpu_usage_percent": cpu, "cpu_cores": 4, "load_average_1m": 0.7,
+            "memory_total_bytes": 8_000, "memory_used_bytes": 2_000,
+            "disk_total_bytes": 1_000, "disk_used_bytes": 500
+        },
+        "environment": {
+            "PATH": "/usr/bin",
+            "DB_PASSWORD": "hunter2",
+            "DATABASE_URL": "postgres://app:hunter2@db/app"
+        },
+        "custom_metrics": {"queue_depth": 12.0},
+        "logs": [{"level": "info", "message": "started"}]
+    })
 }
 
 /// Declares each listed `async fn name(Backend)` as two tests, `sqlite::name` and

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod errors;
 mod hardening;
+mod instances;
 mod migrations;
 mod probes;
 mod projects;

@@ -137,6 +137,29 @@ fn table() -> Vec<Endpoint> {
             "/api/v1/applications/{doomed_app}",
             ManageFleet,
         ),
+        endpoint(Method::GET, "/api/v1/instances", ReadFleet),
+        endpoint(Method::GET, "/api/v1/instances/{instance}", ReadFleet),
+        with_body(
+            Method::PATCH,
+            "/api/v1/instances/{instance}",
+            ManageFleet,
+            json!({"status": "active"}),
+        ),
+        endpoint(
+            Method::DELETE,
+            "/api/v1/instances/{doomed_instance}",
+            ManageFleet,
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/instances/{instance}/reports",
+            ReadFleet,
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/instances/{instance}/metrics",
+            ReadFleet,
+        ),
         endpoint(Method::GET, "/api/v1/audit", Admin),
         endpoint(Method::GET, "/api/v1/audit/{audit}", Admin),
     ]
@@ -162,6 +185,9 @@ async fn fixtures(app: &TestApp) -> Ids {
     let a = app.application(&project, "rbac-app").await;
     let doomed_app = app.application(&project, "rbac-doomed").await;
     let (user, _) = app.user_with_role("rbac-target", "viewer").await;
+    let (_, agent_token) = app.application_with_token("rbac-fleet").await;
+    let instance = app.instance(&agent_token, "rbac-host").await;
+    let doomed_instance = app.instance(&agent_token, "rbac-doomed-host").await;
     let audit = app
         .get("/api/v1/audit?per_page=1", &app.admin_token)
         .await
@@ -177,6 +203,8 @@ async fn fixtures(app: &TestApp) -> Ids {
             ("app", a),
             ("doomed_app", doomed_app),
             ("user", user),
+            ("instance", instance),
+            ("doomed_instance", doomed_instance),
             ("audit", audit),
         ],
     }
