@@ -211,6 +211,13 @@ impl Settings {
                 "MONIHUB_CONTENT_SECURITY_POLICY must be printable ASCII on one line".into(),
             ));
         }
+        if !(Duration::from_secs(10)..=Duration::from_secs(7 * 86_400))
+            .contains(&self.offline_after)
+        {
+            return Err(ConfigError::Invalid(
+                "MONIHUB_OFFLINE_AFTER must be between 10s and 7d".into(),
+            ));
+        }
         if self.report_queue_capacity == 0 || !(1..=5000).contains(&self.report_batch_max) {
             return Err(ConfigError::Invalid(
                 "MONIHUB_REPORT_QUEUE_CAPACITY must be at least 1 and MONIHUB_REPORT_BATCH_MAX \

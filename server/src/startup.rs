@@ -19,7 +19,7 @@ use crate::config::Settings;
 use crate::http::{json_config, not_found, path_config, query_config, request_context};
 use crate::state::AppState;
 use crate::telemetry::Metrics;
-use crate::{health, housekeeping, openapi, routes};
+use crate::{health, housekeeping, instances, openapi, routes};
 
 /// A bound, not yet running server.
 pub struct Server {
@@ -46,6 +46,7 @@ impl Server {
             metrics.hasher(),
         );
         housekeeping::spawn(db.clone(), settings.throttle_policy());
+        instances::presence::spawn(db.clone(), settings.offline_after);
         let reports = ReportWriter::start(
             db.clone(),
             settings.report_queue_capacity,

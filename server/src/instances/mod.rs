@@ -4,5 +4,6 @@
 
 pub mod dto;
 pub mod metrics;
+pub mod presence;
 pub mod routes;
 pub mod service;

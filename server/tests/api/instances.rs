@@ -339,7 +339,56 @@ async fn metrics_are_downsampled_in_the_database(backend: Backend) {
     }
 }
 
+/// No report for the offline delay: offline with `offline_at`; the next report: online again.
+/// Two sweeps at once take each instance offline once.
+async fn instances_go_offline_and_come_back(backend: Backend) {
+    use monihub_server::instances::presence::sweep;
+    let app = spawn_app(backend).await;
+    let fleet = fleet(&app).await;
+    let t = &app.admin_token;
+    let offline_after = std::time::Duration::from_secs(90);
+    // Nothing is stale yet (web-3 was set offline by hand and stays as it is).
+    assert!(
+        sweep(&app.db, offline_after, Utc::now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Ten minutes later every online instance is stale: two sweeps race for them.
+    let later = Utc::now() + Duration::minutes(10);
+    let (a, b) = futures::join!(
+        sweep(&app.db, offline_after, later),
+        sweep(&app.db, offline_after, later)
+    );
+    let mut gone = a.unwrap();
+    gone.extend(b.unwrap());
+    assert_eq!(
+        gone.len(),
+        4,
+        "each instance goes offline exactly once: {gone:?}"
+    );
+    let offline = app
+        .get("/api/v1/instances?online=false&per_page=10", t)
+        .await
+        .expect(200);
+    assert_eq!(offline.body["total"], 5);
+    let web1 = app.instance(&fleet.shop_token, "web-1").await;
+    let back = app
+        .get(&format!("/api/v1/instances/{web1}"), t)
+        .await
+        .expect(200);
+    assert_eq!(back.body["online"], true);
+    assert_eq!(back.body["offline_at"], serde_json::Value::Null);
+    let still = app
+        .get("/api/v1/instances?online=false", t)
+        .await
+        .expect(200);
+    assert_eq!(still.body["total"], 4);
+    assert!(still.body["items"][0]["offline_at"].is_string());
+}
+
 crate::on_both_databases!(
+    instances_go_offline_and_come_back,
     instances_are_filtered_safely,
     disabling_an_instance_refuses_its_reports,
     the_agent_config_is_validated_and_delivered,
