@@ -84,6 +84,9 @@ pub struct Settings {
     /// A request body must arrive completely within this time (408 otherwise).
     #[serde(with = "humantime_serde")]
     pub request_body_timeout: Duration,
+    /// A token Prometheus may present to read `/api/v1/fleet/metrics` (at least 32 bytes; unset:
+    /// only signed-in users can).
+    pub metrics_token: Option<SecretString>,
     /// Agent reports waiting to be stored; beyond this, agents get 503 with `Retry-After`.
     pub report_queue_capacity: usize,
     /// The most reports stored in one transaction.
@@ -178,6 +181,13 @@ impl Settings {
             return Err(ConfigError::Invalid(
                 "MONIHUB_TOKEN_TTL must be between 1m and 30d".into(),
             ));
+        }
+        if let Some(token) = &self.metrics_token
+            && token.expose_secret().len() < MIN_JWT_SECRET_LEN
+        {
+            return Err(ConfigError::Invalid(format!(
+                "MONIHUB_METRICS_TOKEN must be at least {MIN_JWT_SECRET_LEN} bytes"
+            )));
         }
         if self.login_max_failures == 0 {
             return Err(ConfigError::Invalid(

@@ -5,7 +5,7 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::http::not_found;
-use crate::{agent, applications, audit, auth, health, instances, projects, users};
+use crate::{agent, applications, audit, auth, fleet, health, instances, projects, users};
 
 /// Every documented route: probes at the root, the API under `/api/v1`.
 pub fn documented(cfg: &mut ServiceConfig) {
@@ -16,6 +16,7 @@ pub fn documented(cfg: &mut ServiceConfig) {
             .configure(projects::routes::configure)
             .configure(applications::routes::configure)
             .configure(instances::routes::configure)
+            .configure(fleet::routes::configure)
             .configure(audit::routes::configure)
             .configure(agent::routes::configure)
             .default_service(web::to(not_found)),

@@ -387,7 +387,59 @@ async fn instances_go_offline_and_come_back(backend: Backend) {
     assert!(still.body["items"][0]["offline_at"].is_string());
 }
 
+/// The fleet as Prometheus sees it: one series per instance and metric, labelled with its
+/// application and project; readable by viewers and with the scrape token, nobody else.
+async fn fleet_metrics_for_prometheus(backend: Backend) {
+    let scrape_token = "scrape-token-0123456789abcdefghijklmnop";
+    let app = crate::helpers::spawn_app_with(backend, &[("metrics_token", scrape_token)]).await;
+    let fleet = fleet(&app).await;
+    let web1 = app.instance(&fleet.shop_token, "web-1").await;
+    let scrape = |token: Option<String>| {
+        let app = &app;
+        async move {
+            let mut request = app.client.get(app.url("/api/v1/fleet/metrics"));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            request.send().await.unwrap()
+        }
+    };
+    let reply = scrape(Some(scrape_token.into())).await;
+    assert_eq!(reply.status(), 200);
+    let text = reply.text().await.unwrap();
+    let line = text
+        .lines()
+        .find(|l| {
+            l.starts_with("monihub_instance_cpu_usage_percent{")
+                && l.contains(&format!("instance_id=\"{web1}\""))
+        })
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("hostname=\"web-1.example\""), "{line}");
+    assert!(line.contains("application=\"shop\""), "{line}");
+    assert!(line.contains("project=\"shop-project\""), "{line}");
+    assert!(line.ends_with(" 1.0"), "{line}");
+    let online: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("monihub_instance_online{"))
+        .collect();
+    assert_eq!(online.len(), 5);
+    assert_eq!(online.iter().filter(|l| l.ends_with(" 0")).count(), 1);
+    assert!(text.contains("# TYPE monihub_instance_disk_usage_percent gauge"));
+
+    let (_, viewer) = app.user_with_role("watcher", "viewer").await;
+    assert_eq!(scrape(Some(viewer)).await.status(), 200);
+    assert_eq!(scrape(None).await.status(), 401);
+    assert_eq!(
+        scrape(Some("scrape-token-0123456789abcdefghijklmnoX".into()))
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(scrape(Some(fleet.shop_token.clone())).await.status(), 401);
+}
+
 crate::on_both_databases!(
+    fleet_metrics_for_prometheus,
     instances_go_offline_and_come_back,
     instances_are_filtered_safely,
     disabling_an_instance_refuses_its_reports,

@@ -160,6 +160,7 @@ fn table() -> Vec<Endpoint> {
             "/api/v1/instances/{instance}/metrics",
             ReadFleet,
         ),
+        endpoint(Method::GET, "/api/v1/fleet/metrics", ReadFleet),
         endpoint(Method::GET, "/api/v1/audit", Admin),
         endpoint(Method::GET, "/api/v1/audit/{audit}", Admin),
     ]
