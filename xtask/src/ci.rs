@@ -3,18 +3,8 @@
 use std::process::Command;
 
 use crate::postgres::TestPostgres;
-use crate::testenv;
-use crate::util::{run_cmd, step, workspace_root};
-
-/// Packages whose tests need only PostgreSQL (the control-plane suites run separately).
-const SERVER_PACKAGES: [&str; 6] = [
-    "-p",
-    "monihub-server",
-    "-p",
-    "monihub-migration",
-    "-p",
-    "xtask",
-];
+use crate::util::{SERVER_PACKAGES, run_cmd, step, workspace_root};
+use crate::{apifuzz, testenv};
 
 #[derive(clap::Args)]
 pub struct CiArgs {
@@ -60,6 +50,8 @@ pub fn ci(args: CiArgs) -> anyhow::Result<()> {
             .args(SERVER_PACKAGES)
             .env("MONIHUB_TEST_POSTGRES_URL", postgres.url()),
     )?;
+    // The fuzz run creates its PostgreSQL database in the same throwaway cluster.
+    apifuzz::ci(&postgres.url())?;
     drop(postgres);
 
     if args.no_control_plane {

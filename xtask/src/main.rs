@@ -2,6 +2,7 @@
 //!
 //! CI runs exactly what a developer runs: `.ci/run` calls `cargo xtask ci`.
 
+mod apifuzz;
 mod ci;
 mod generate;
 mod postgres;
@@ -22,9 +23,12 @@ struct Cli {
 enum Command {
     /// Build and run MoniHub in embedded mode (SQLite, no containers) on http://localhost:9080.
     Run(run::RunArgs),
-    /// Run every check CI runs: formatting, lints, unit tests, API tests on PostgreSQL and SQLite,
-    /// and the control-plane suites.
+    /// Run every check CI runs: formatting, lints, unit tests, API tests and API fuzzing on
+    /// PostgreSQL and SQLite, and the control-plane suites.
     Ci(ci::CiArgs),
+    /// Fuzz the HTTP API with Schemathesis against its OpenAPI document, on SQLite and
+    /// PostgreSQL, without and with an admin token.
+    Apifuzz(apifuzz::ApifuzzArgs),
     /// Regenerate committed derived files (the OpenAPI document).
     Gen,
     /// Build, start and stop the local Kubernetes control plane used by the operator tests.
@@ -36,6 +40,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Run(args) => run::run(args),
         Command::Ci(args) => ci::ci(args),
+        Command::Apifuzz(args) => apifuzz::apifuzz(args),
         Command::Gen => generate::generate(),
         Command::Testenv(cmd) => testenv::dispatch(cmd),
     }

@@ -3,13 +3,12 @@
 //! port, stopped and deleted when dropped.
 
 use std::fs;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
 
-use crate::util::{run_cmd, step};
+use crate::util::{free_port, run_cmd, step};
 
 /// A running throwaway cluster.
 pub struct TestPostgres {
@@ -134,7 +133,7 @@ fn is_root() -> bool {
 }
 
 /// The newest `/usr/lib/postgresql/<v>/bin` holding initdb.
-fn find_bin_dir() -> Option<PathBuf> {
+pub fn find_bin_dir() -> Option<PathBuf> {
     let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
         .ok()?
         .filter_map(|e| e.ok())
@@ -165,8 +164,4 @@ fn install() -> anyhow::Result<()> {
             ])
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }

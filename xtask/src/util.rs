@@ -1,11 +1,26 @@
-//! Small helpers shared by xtask commands: workspace paths, running commands with progress.
+//! Small helpers shared by xtask commands: workspace paths, the server packages, running commands
+//! with progress, free ports.
 
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+
+/// Packages whose tests need only PostgreSQL (the control-plane suites run separately), as
+/// cargo arguments.
+pub const SERVER_PACKAGES: [&str; 8] = [
+    "-p",
+    "monihub-server",
+    "-p",
+    "monihub-migration",
+    "-p",
+    "monihub-agent-protocol",
+    "-p",
+    "xtask",
+];
 
 /// The workspace root (the folder holding the top-level `Cargo.toml`).
 pub fn workspace_root() -> PathBuf {
@@ -43,4 +58,9 @@ pub fn cache_dir() -> PathBuf {
             let home = std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into());
             PathBuf::from(home).join(".cache").join("monihub")
         })
+}
+
+/// A loopback port that was free a moment ago (the kernel's choice for port 0).
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
