@@ -17,7 +17,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use crate::entity::{Status, instance_reports, instances};
+use crate::entity::{Status, instance_reports, instances, logs};
 use crate::error::ApiError;
 
 /// A report accepted by the API, waiting to be stored.
@@ -142,10 +142,16 @@ async fn store<'a>(
 
     let txn = crate::db::begin_write(db).await?;
     let rows = latest.values().map(|l| instance_row(l.submission, l.count));
-    let stored = instances::Entity::insert_many(rows)
-        .on_conflict(upsert_latest_state())
-        .exec_with_returning(&txn)
-        .await?;
+    let rows: Vec<instances::ActiveModel> = rows.collect();
+    let mut stored = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(INSTANCES_PER_UPSERT) {
+        stored.extend(
+            instances::Entity::insert_many(chunk.to_vec())
+                .on_conflict(upsert_latest_state())
+                .exec_with_returning(&txn)
+                .await?,
+        );
+    }
     let by_key: HashMap<(Uuid, String), &instances::Model> = stored
         .iter()
         .map(|i| ((i.application_id, i.agent_instance_id.clone()), i))
@@ -153,10 +159,12 @@ async fn store<'a>(
 
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut history = Vec::with_capacity(batch.len());
+    let mut lines = Vec::new();
     for submission in &batch {
         match by_key.get(&key(submission)) {
             Some(instance) => {
                 history.push(report_row(instance.id, submission));
+                lines.extend(log_rows(instance.id, submission));
                 outcomes.push(Outcome::Stored {
                     instance_id: instance.id,
                     config: instance.config.clone(),
@@ -166,11 +174,40 @@ async fn store<'a>(
             None => outcomes.push(Outcome::Disabled),
         }
     }
-    instance_reports::Entity::insert_many(history)
-        .exec_without_returning(&txn)
-        .await?;
+    // Chunks keep every statement well below the databases' bound-parameter limits.
+    for chunk in history.chunks(ROWS_PER_INSERT) {
+        instance_reports::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    for chunk in lines.chunks(ROWS_PER_INSERT) {
+        logs::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
     txn.commit().await?;
     Ok(outcomes)
+}
+
+/// Instances per upsert (33 columns each).
+const INSTANCES_PER_UPSERT: usize = 500;
+/// Rows per multi-row insert (at most about 16 columns each).
+const ROWS_PER_INSERT: usize = 1000;
+
+fn log_rows(instance_id: Uuid, submission: &Submission) -> impl Iterator<Item = logs::ActiveModel> {
+    let report = &submission.report;
+    report.logs.iter().map(move |line| logs::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        level: Set(line.level.as_str().to_owned()),
+        source: Set("agent".to_owned()),
+        message: Set(line.message.clone()),
+        trace_id: Set(line.trace_id.clone()),
+        application_id: Set(Some(submission.application_id)),
+        instance_id: Set(Some(instance_id)),
+        context: Set(serde_json::to_value(&line.context).unwrap_or_default()),
+        logged_at: Set(line.logged_at.unwrap_or(report.reported_at)),
+        received_at: Set(submission.received_at),
+    })
 }
 
 /// Insert a new instance, or update an active one with the latest state. Disabled instances are

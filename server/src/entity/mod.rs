@@ -7,6 +7,7 @@ pub mod auth_sessions;
 pub mod auth_throttle;
 pub mod instance_reports;
 pub mod instances;
+pub mod logs;
 pub mod projects;
 pub mod roles;
 pub mod user_roles;

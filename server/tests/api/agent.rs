@@ -2,7 +2,7 @@
 //! disabled instances and applications, and batched storage under concurrency.
 
 use futures::future::join_all;
-use monihub_server::entity::{Status, instance_reports, instances};
+use monihub_server::entity::{Status, instance_reports, instances, logs};
 use reqwest::Method;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -54,6 +54,17 @@ async fn the_first_report_registers_the_instance(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(history, 2);
+    // The agent's log lines are stored with their instance and application.
+    let lines = logs::Entity::find()
+        .filter(logs::Column::InstanceId.eq(stored.id))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(lines.len(), 2);
+    assert!(lines.iter().all(|l| l.message == "started"
+        && l.level == "info"
+        && l.source == "agent"
+        && l.application_id == Some(stored.application_id)));
 }
 
 async fn agent_tokens_are_checked_and_isolated(backend: Backend) {
