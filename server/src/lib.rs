@@ -17,6 +17,7 @@ pub mod health;
 pub mod housekeeping;
 pub mod http;
 pub mod instances;
+pub mod logs;
 pub mod openapi;
 pub mod pagination;
 pub mod projects;

@@ -5,7 +5,7 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::http::not_found;
-use crate::{agent, applications, audit, auth, fleet, health, instances, projects, users};
+use crate::{agent, applications, audit, auth, fleet, health, instances, logs, projects, users};
 
 /// Every documented route: probes at the root, the API under `/api/v1`.
 pub fn documented(cfg: &mut ServiceConfig) {
@@ -17,6 +17,7 @@ pub fn documented(cfg: &mut ServiceConfig) {
             .configure(applications::routes::configure)
             .configure(instances::routes::configure)
             .configure(fleet::routes::configure)
+            .configure(logs::routes::configure)
             .configure(audit::routes::configure)
             .configure(agent::routes::configure)
             .default_service(web::to(not_found)),

@@ -10,6 +10,7 @@ mod auth;
 mod errors;
 mod hardening;
 mod instances;
+mod logs;
 mod migrations;
 mod probes;
 mod projects;

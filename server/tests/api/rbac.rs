@@ -161,6 +161,8 @@ fn table() -> Vec<Endpoint> {
             ReadFleet,
         ),
         endpoint(Method::GET, "/api/v1/fleet/metrics", ReadFleet),
+        endpoint(Method::GET, "/api/v1/logs", ReadFleet),
+        endpoint(Method::GET, "/api/v1/logs/export", ReadFleet),
         endpoint(Method::GET, "/api/v1/audit", Admin),
         endpoint(Method::GET, "/api/v1/audit/{audit}", Admin),
     ]
