@@ -87,6 +87,12 @@ pub struct Settings {
     /// A token Prometheus may present to read `/api/v1/fleet/metrics` (at least 32 bytes; unset:
     /// only signed-in users can).
     pub metrics_token: Option<SecretString>,
+    /// Report history older than this is deleted.
+    #[serde(with = "humantime_serde")]
+    pub retention_reports: Duration,
+    /// Log lines older than this are deleted.
+    #[serde(with = "humantime_serde")]
+    pub retention_logs: Duration,
     /// Agent reports waiting to be stored; beyond this, agents get 503 with `Retry-After`.
     pub report_queue_capacity: usize,
     /// The most reports stored in one transaction.
@@ -132,6 +138,8 @@ impl Settings {
             .set_default("password_hash_concurrency", 0)?
             .set_default("password_hash_wait", "5s")?
             .set_default("request_body_timeout", "30s")?
+            .set_default("retention_reports", "7d")?
+            .set_default("retention_logs", "30d")?
             .set_default("report_queue_capacity", 4096)?
             .set_default("report_batch_max", 500)?
             .set_default("content_security_policy", DEFAULT_CONTENT_SECURITY_POLICY)?
@@ -228,6 +236,15 @@ impl Settings {
                 "MONIHUB_OFFLINE_AFTER must be between 10s and 7d".into(),
             ));
         }
+        let retention_bounds = Duration::from_secs(3600)..=Duration::from_secs(3650 * 86_400);
+        if !retention_bounds.contains(&self.retention_reports)
+            || !retention_bounds.contains(&self.retention_logs)
+        {
+            return Err(ConfigError::Invalid(
+                "MONIHUB_RETENTION_REPORTS and MONIHUB_RETENTION_LOGS must be between 1h and 3650d"
+                    .into(),
+            ));
+        }
         if self.report_queue_capacity == 0 || !(1..=5000).contains(&self.report_batch_max) {
             return Err(ConfigError::Invalid(
                 "MONIHUB_REPORT_QUEUE_CAPACITY must be at least 1 and MONIHUB_REPORT_BATCH_MAX \
@@ -279,6 +296,14 @@ impl Settings {
             max_failures: self.login_max_failures,
             lockout: duration(self.login_lockout),
             max_delay: duration(self.login_max_delay),
+        }
+    }
+
+    /// How long report history and logs are kept.
+    pub fn retention(&self) -> crate::retention::Retention {
+        crate::retention::Retention {
+            reports: self.retention_reports,
+            logs: self.retention_logs,
         }
     }
 

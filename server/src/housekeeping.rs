@@ -1,6 +1,6 @@
-//! Periodic clean-up of rows that no longer mean anything: spent throttling counters and long
-//! expired sessions. Every statement is an idempotent `DELETE`, so several replicas may run it at
-//! once without coordination.
+//! Periodic clean-up of rows that no longer mean anything: spent throttling counters, long
+//! expired sessions, and report history and logs past their retention (see [`crate::retention`]).
+//! Every statement is an idempotent `DELETE`, so several replicas may run it at once.
 
 use std::time::Duration;
 
@@ -9,6 +9,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::auth::throttle;
 use crate::entity::auth_sessions;
+use crate::retention::{BATCH_ROWS, Removed, Retention};
 
 /// How often the clean-up runs.
 const INTERVAL: Duration = Duration::from_secs(300);
@@ -41,8 +42,8 @@ pub async fn prune(
     })
 }
 
-/// Runs [`prune`] every few minutes for as long as the runtime lives.
-pub fn spawn(db: DatabaseConnection, policy: throttle::Policy) {
+/// Runs [`prune`] and retention every few minutes for as long as the runtime lives.
+pub fn spawn(db: DatabaseConnection, policy: throttle::Policy, retention: Retention) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(INTERVAL);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -54,6 +55,13 @@ pub fn spawn(db: DatabaseConnection, policy: throttle::Policy) {
                 }
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "housekeeping failed; retrying later"),
+            }
+            match crate::retention::prune(&db, retention, Utc::now(), BATCH_ROWS).await {
+                Ok(removed) if removed != Removed::default() => {
+                    tracing::info!(?removed, "deleted report history and logs past retention");
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "retention failed; retrying later"),
             }
         }
     });

@@ -21,6 +21,7 @@ pub mod logs;
 pub mod openapi;
 pub mod pagination;
 pub mod projects;
+pub mod retention;
 pub mod routes;
 pub mod startup;
 pub mod state;

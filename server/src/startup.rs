@@ -45,7 +45,7 @@ impl Server {
             settings.password_hash_wait,
             metrics.hasher(),
         );
-        housekeeping::spawn(db.clone(), settings.throttle_policy());
+        housekeeping::spawn(db.clone(), settings.throttle_policy(), settings.retention());
         instances::presence::spawn(db.clone(), settings.offline_after);
         let reports = ReportWriter::start(
             db.clone(),

@@ -117,6 +117,16 @@ impl MigrationTrait for Migration {
                     .col(InstanceReports::ReceivedAt)
                     .to_owned(),
             )
+            .await?;
+        // Retention deletes by age across all instances.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_instance_reports_received")
+                    .table(InstanceReports::Table)
+                    .col(InstanceReports::ReceivedAt)
+                    .to_owned(),
+            )
             .await
     }
 

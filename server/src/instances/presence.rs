@@ -9,10 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    Statement,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::entity::instances;
@@ -31,20 +28,8 @@ pub async fn sweep(
     let cutoff =
         now - chrono::Duration::from_std(offline_after).unwrap_or(chrono::Duration::days(7));
     let txn = crate::db::begin_write(db).await?;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        let locked = txn
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_try_advisory_xact_lock($1) AS locked",
-                [SWEEP_LOCK.into()],
-            ))
-            .await?
-            .map(|row| row.try_get::<bool>("", "locked"))
-            .transpose()?
-            .unwrap_or(false);
-        if !locked {
-            return Ok(Vec::new());
-        }
+    if !crate::db::try_advisory_xact_lock(&txn, SWEEP_LOCK).await? {
+        return Ok(Vec::new());
     }
     let gone = instances::Entity::update_many()
         .col_expr(instances::Column::Online, Expr::value(false))

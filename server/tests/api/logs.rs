@@ -204,7 +204,88 @@ async fn exported_cells_never_run_as_formulas(backend: Backend) {
     assert_eq!(&row[7], "'=HYPERLINK(\"http://x\",\"y\")");
 }
 
+/// Retention deletes only rows past their age, in batches, once even when two replicas run it.
+async fn retention_deletes_only_old_rows(backend: Backend) {
+    use monihub_server::entity::instance_reports;
+    use monihub_server::retention::{Retention, prune};
+    use sea_orm::PaginatorTrait;
+
+    let app = spawn_app(backend).await;
+    let (_, token) = app.application_with_token("shop").await;
+    let instance = app.instance(&token, "web-1").await;
+    let instance = uuid::Uuid::parse_str(&instance).unwrap();
+    let now = Utc::now();
+    let old_logs: Vec<logs::ActiveModel> = (0..350)
+        .map(|i| logs::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            level: Set("info".into()),
+            source: Set("server".into()),
+            message: Set(format!("old {i}")),
+            trace_id: Set(None),
+            application_id: Set(None),
+            instance_id: Set(None),
+            context: Set(json!({})),
+            logged_at: Set(now - Duration::days(40)),
+            received_at: Set(now - Duration::days(40) - Duration::seconds(i)),
+        })
+        .collect();
+    logs::Entity::insert_many(old_logs)
+        .exec_without_returning(&app.db)
+        .await
+        .unwrap();
+    let old_reports: Vec<instance_reports::ActiveModel> = (0..250)
+        .map(|i| {
+            let at = now - Duration::days(10) - Duration::seconds(i);
+            instance_reports::ActiveModel {
+                id: Set(uuid::Uuid::now_v7()),
+                instance_id: Set(instance),
+                reported_at: Set(at),
+                received_at: Set(at),
+                cpu_usage_percent: Set(1.0),
+                memory_usage_percent: Set(1.0),
+                disk_usage_percent: Set(1.0),
+                memory_used_bytes: Set(1),
+                memory_total_bytes: Set(1),
+                disk_used_bytes: Set(1),
+                disk_total_bytes: Set(1),
+                load_average_1m: Set(None),
+                process_uptime_seconds: Set(None),
+                thread_count: Set(None),
+                custom_metrics: Set(json!({})),
+            }
+        })
+        .collect();
+    instance_reports::Entity::insert_many(old_reports)
+        .exec_without_returning(&app.db)
+        .await
+        .unwrap();
+
+    let retention = Retention {
+        reports: std::time::Duration::from_secs(7 * 86_400),
+        logs: std::time::Duration::from_secs(30 * 86_400),
+    };
+    let (a, b) = futures::join!(
+        prune(&app.db, retention, now, 100),
+        prune(&app.db, retention, now, 100)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.reports + b.reports, 250, "{a:?} {b:?}");
+    assert_eq!(a.logs + b.logs, 350, "{a:?} {b:?}");
+    // What is within retention stays: the live report and its log line.
+    assert_eq!(
+        instance_reports::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(logs::Entity::find().count(&app.db).await.unwrap(), 1);
+    let again = prune(&app.db, retention, now, 100).await.unwrap();
+    assert_eq!(again, monihub_server::retention::Removed::default());
+}
+
 crate::on_both_databases!(
+    retention_deletes_only_old_rows,
     logs_are_filtered_safely,
     the_export_streams_every_row_as_csv,
     exported_cells_never_run_as_formulas,
