@@ -9,6 +9,7 @@ pub mod config;
 pub mod limits;
 pub mod redact;
 pub mod report;
+pub mod task;
 mod validate;
 
 pub use config::AgentConfig;
@@ -16,4 +17,5 @@ pub use report::{
     AgentLogLine, HardwareInfo, LogLevel, NetworkInfo, OsType, ReportRequest, ReportResponse,
     RuntimeInfo, SystemInfo,
 };
+pub use task::{PollResponse, TaskAssignment, TaskContent, TaskOutcome, TaskResult};
 pub use validate::{Validate, Violation};

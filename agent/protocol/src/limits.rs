@@ -21,3 +21,13 @@ pub const LOG_MESSAGE_MAX: usize = 8192;
 pub const LOG_CONTEXT_ENTRIES_MAX: usize = 16;
 /// A report may be dated at most this far ahead of the server's clock.
 pub const CLOCK_SKEW_MAX_SECONDS: i64 = 300;
+/// Task contents: scripts and code, URLs, paths, headers and environment entries.
+pub const SCRIPT_MAX: usize = 65_536;
+pub const URL_MAX: usize = 2048;
+pub const PATH_MAX: usize = 4096;
+pub const TASK_MAP_ENTRIES_MAX: usize = 64;
+pub const TASK_ARGS_MAX: usize = 16;
+pub const HTTP_BODY_MAX: usize = 1_048_576;
+/// Task results: output and error text.
+pub const OUTPUT_MAX: usize = 131_072;
+pub const ERROR_MAX: usize = 8192;

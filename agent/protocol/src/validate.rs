@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::config::{AgentConfig, LONG_POLL_SECONDS, REPORT_INTERVAL_SECONDS};
 use crate::limits::*;
 use crate::report::{AgentLogLine, ReportRequest};
+use crate::task::{FileOperation, TaskContent, TaskResult};
 
 /// One field outside the limits: `field` is a path such as `hardware.cpu_usage_percent` or
 /// `logs[3].message`.
@@ -236,6 +237,126 @@ fn check_log_line(check: &mut Check, path: &str, line: &AgentLogLine) {
     );
 }
 
+fn is_http_url(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    (lower.starts_with("http://") || lower.starts_with("https://"))
+        && url.len() > "https://".len()
+        && !url.chars().any(char::is_whitespace)
+}
+
+fn is_name(value: &str, max: usize) -> bool {
+    let mut chars = value.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && value.len() <= max
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+}
+
+impl Validate for TaskContent {
+    /// Field paths are relative to the content (`script`, `headers.X`, …).
+    fn validate(&self, _now: DateTime<Utc>) -> Result<(), Vec<Violation>> {
+        let mut check = Check::default();
+        match self {
+            TaskContent::ShellExec(shell) => {
+                check.text("script", &shell.script, 1, SCRIPT_MAX);
+                check.optional_text("workdir", shell.workdir.as_deref(), PATH_MAX);
+                check.names(
+                    "env",
+                    &shell.env,
+                    TASK_MAP_ENTRIES_MAX,
+                    ENVIRONMENT_NAME_MAX,
+                    |check, path, value| check.text(path, value, 0, ENVIRONMENT_VALUE_MAX),
+                );
+            }
+            TaskContent::HttpRequest(http) => {
+                check.text("url", &http.url, 1, URL_MAX);
+                if !is_http_url(&http.url) {
+                    check.push("url", "format", "must be an http:// or https:// URL");
+                }
+                check.names(
+                    "headers",
+                    &http.headers,
+                    TASK_MAP_ENTRIES_MAX,
+                    CUSTOM_NAME_MAX,
+                    |check, path, value| check.text(path, value, 0, CUSTOM_VALUE_MAX),
+                );
+                check.optional_text("body", http.body.as_deref(), HTTP_BODY_MAX);
+            }
+            TaskContent::RunCode(code) => {
+                if !is_name(&code.interpreter, 32) {
+                    check.push(
+                        "interpreter",
+                        "format",
+                        "use 1 to 32 lower-case letters, digits, '.', '_' and '-'",
+                    );
+                }
+                check.text("code", &code.code, 1, SCRIPT_MAX);
+            }
+            TaskContent::FileManager(files) => {
+                check.text("path", &files.path, 1, PATH_MAX);
+                match (&files.operation, &files.url) {
+                    (FileOperation::Download, None) => {
+                        check.push("url", "required", "a download needs the URL to fetch")
+                    }
+                    (FileOperation::Download, Some(url)) => {
+                        check.text("url", url, 1, URL_MAX);
+                        if !is_http_url(url) {
+                            check.push("url", "format", "must be an http:// or https:// URL");
+                        }
+                    }
+                    (_, Some(_)) => check.push("url", "unexpected", "only a download takes a URL"),
+                    (_, None) => {}
+                }
+            }
+            TaskContent::CustomCommand(command) => {
+                if !is_name(&command.name, 64) {
+                    check.push(
+                        "name",
+                        "format",
+                        "use 1 to 64 lower-case letters, digits, '.', '_' and '-'",
+                    );
+                }
+                if command.args.len() > TASK_ARGS_MAX {
+                    check.push(
+                        "args",
+                        "count",
+                        format!("at most {TASK_ARGS_MAX} arguments"),
+                    );
+                } else {
+                    for (i, arg) in command.args.iter().enumerate() {
+                        check.text(&format!("args[{i}]"), arg, 0, CUSTOM_VALUE_MAX);
+                    }
+                }
+            }
+        }
+        check.finish()
+    }
+}
+
+impl Validate for TaskResult {
+    fn validate(&self, _now: DateTime<Utc>) -> Result<(), Vec<Violation>> {
+        let mut check = Check::default();
+        if !is_instance_id(&self.agent_instance_id) {
+            check.push(
+                "agent_instance_id",
+                "format",
+                "use 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'",
+            );
+        }
+        check.optional_text("output", self.output.as_deref(), OUTPUT_MAX);
+        check.optional_text("error", self.error.as_deref(), ERROR_MAX);
+        if let (Some(started), Some(finished)) = (self.started_at, self.finished_at)
+            && finished < started
+        {
+            check.push("finished_at", "range", "must not be before started_at");
+        }
+        check.finish()
+    }
+}
+
 impl Validate for AgentConfig {
     fn validate(&self, _now: DateTime<Utc>) -> Result<(), Vec<Violation>> {
         let mut check = Check::default();
@@ -369,6 +490,82 @@ mod tests {
             fields(r.validate(Utc::now())),
             vec!["custom_metrics", "logs"]
         );
+    }
+
+    #[test]
+    fn task_contents_are_checked_per_type() {
+        use crate::task::*;
+        let now = Utc::now();
+        let ok = TaskContent::ShellExec(ShellExec {
+            script: "uptime".into(),
+            workdir: None,
+            env: BTreeMap::new(),
+        });
+        assert_eq!(ok.validate(now), Ok(()));
+        let cases: Vec<(TaskContent, Vec<&str>)> = vec![
+            (
+                TaskContent::ShellExec(ShellExec {
+                    script: String::new(),
+                    workdir: Some("a\0b".into()),
+                    env: BTreeMap::new(),
+                }),
+                vec!["script", "workdir"],
+            ),
+            (
+                TaskContent::HttpRequest(HttpRequest {
+                    method: HttpMethod::Get,
+                    url: "file:///etc/passwd".into(),
+                    headers: BTreeMap::new(),
+                    body: None,
+                    follow_redirects: false,
+                    verify_tls: true,
+                }),
+                vec!["url"],
+            ),
+            (
+                TaskContent::RunCode(RunCode {
+                    interpreter: "/bin/sh".into(),
+                    code: "x".into(),
+                }),
+                vec!["interpreter"],
+            ),
+            (
+                TaskContent::FileManager(FileManager {
+                    operation: FileOperation::Download,
+                    path: "/srv/app/x".into(),
+                    url: None,
+                }),
+                vec!["url"],
+            ),
+            (
+                TaskContent::FileManager(FileManager {
+                    operation: FileOperation::Delete,
+                    path: String::new(),
+                    url: Some("https://example.com/x".into()),
+                }),
+                vec!["path", "url"],
+            ),
+            (
+                TaskContent::CustomCommand(CustomCommand {
+                    name: "Restart App".into(),
+                    args: vec!["x".into(); 17],
+                }),
+                vec!["name", "args"],
+            ),
+        ];
+        for (content, expected) in cases {
+            assert_eq!(fields(content.validate(now)), expected, "{content:?}");
+        }
+    }
+
+    #[test]
+    fn task_contents_round_trip_with_their_type() {
+        let json = serde_json::json!({"type": "run_code", "content": {"interpreter": "python3", "code": "print(1)"}});
+        let content: crate::task::TaskContent = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(content.type_name(), "run_code");
+        assert_eq!(serde_json::to_value(&content).unwrap(), json);
+        let unknown = serde_json::json!({"type": "format_disk", "content": {}});
+        assert!(serde_json::from_value::<crate::task::TaskContent>(unknown).is_err());
     }
 
     #[test]
