@@ -25,6 +25,7 @@ pub mod retention;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod tasks;
 pub mod telemetry;
 pub mod users;
 pub mod validation;

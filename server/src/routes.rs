@@ -5,7 +5,9 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::http::not_found;
-use crate::{agent, applications, audit, auth, fleet, health, instances, logs, projects, users};
+use crate::{
+    agent, applications, audit, auth, fleet, health, instances, logs, projects, tasks, users,
+};
 
 /// Every documented route: probes at the root, the API under `/api/v1`.
 pub fn documented(cfg: &mut ServiceConfig) {
@@ -18,6 +20,8 @@ pub fn documented(cfg: &mut ServiceConfig) {
             .configure(instances::routes::configure)
             .configure(fleet::routes::configure)
             .configure(logs::routes::configure)
+            .configure(tasks::routes::configure)
+            .configure(tasks::agent_routes::configure)
             .configure(audit::routes::configure)
             .configure(agent::routes::configure)
             .default_service(web::to(not_found)),

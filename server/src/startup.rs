@@ -18,8 +18,9 @@ use crate::auth::{Hasher, JwtKeys};
 use crate::config::Settings;
 use crate::http::{json_config, not_found, path_config, query_config, request_context};
 use crate::state::AppState;
+use crate::tasks::notifier::TaskNotifier;
 use crate::telemetry::Metrics;
-use crate::{health, housekeeping, instances, openapi, routes};
+use crate::{health, housekeeping, instances, openapi, routes, tasks};
 
 /// A bound, not yet running server.
 pub struct Server {
@@ -47,6 +48,9 @@ impl Server {
         );
         housekeeping::spawn(db.clone(), settings.throttle_policy(), settings.retention());
         instances::presence::spawn(db.clone(), settings.offline_after);
+        let task_notifier = Arc::new(TaskNotifier::default());
+        tasks::notifier::spawn_listener(&db, task_notifier.clone());
+        tasks::sweep::spawn(db.clone(), task_notifier.clone());
         let reports = ReportWriter::start(
             db.clone(),
             settings.report_queue_capacity,
@@ -59,6 +63,7 @@ impl Server {
             settings: Arc::new(settings),
             metrics,
             reports,
+            tasks: task_notifier,
         });
         let doc = openapi::document();
         let server = HttpServer::new(move || {

@@ -10,6 +10,7 @@ use crate::agent::ReportWriter;
 use crate::auth::service::LoginPolicy;
 use crate::auth::{Hasher, JwtKeys};
 use crate::config::Settings;
+use crate::tasks::notifier::TaskNotifier;
 use crate::telemetry::Metrics;
 
 /// State shared by every request.
@@ -22,6 +23,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Stores agent reports in batches.
     pub reports: ReportWriter,
+    /// Wakes agents waiting for tasks.
+    pub tasks: Arc<TaskNotifier>,
 }
 
 impl AppState {

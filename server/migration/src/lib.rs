@@ -12,6 +12,7 @@ mod m20261130_000003_create_audit_log;
 mod m20261203_000004_auth_throttle;
 mod m20261203_000005_instances;
 mod m20261203_000006_logs;
+mod m20261203_000007_tasks;
 
 /// The ordered list of every migration the server knows.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000004_auth_throttle::Migration),
             Box::new(m20261203_000005_instances::Migration),
             Box::new(m20261203_000006_logs::Migration),
+            Box::new(m20261203_000007_tasks::Migration),
         ]
     }
 }

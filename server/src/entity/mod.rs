@@ -10,6 +10,8 @@ pub mod instances;
 pub mod logs;
 pub mod projects;
 pub mod roles;
+pub mod task_records;
+pub mod tasks;
 pub mod user_roles;
 pub mod users;
 

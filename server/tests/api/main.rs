@@ -15,5 +15,6 @@ mod migrations;
 mod probes;
 mod projects;
 mod rbac;
+mod tasks;
 mod throttling;
 mod users;

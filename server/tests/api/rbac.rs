@@ -163,6 +163,22 @@ fn table() -> Vec<Endpoint> {
         endpoint(Method::GET, "/api/v1/fleet/metrics", ReadFleet),
         endpoint(Method::GET, "/api/v1/logs", ReadFleet),
         endpoint(Method::GET, "/api/v1/logs/export", ReadFleet),
+        endpoint(Method::GET, "/api/v1/tasks", ReadFleet),
+        with_body(
+            Method::POST,
+            "/api/v1/tasks",
+            ManageFleet,
+            json!({"name": "rbac", "type": "shell_exec", "content": {"script": "id"},
+                   "instance_ids": ["{instance}"]}),
+        ),
+        endpoint(Method::GET, "/api/v1/tasks/{task}", ReadFleet),
+        endpoint(Method::POST, "/api/v1/tasks/{task}/cancel", ManageFleet),
+        endpoint(Method::GET, "/api/v1/tasks/{task}/records", ReadFleet),
+        endpoint(
+            Method::POST,
+            "/api/v1/task-records/{record}/retry",
+            ManageFleet,
+        ),
         endpoint(Method::GET, "/api/v1/audit", Admin),
         endpoint(Method::GET, "/api/v1/audit/{audit}", Admin),
     ]
@@ -191,6 +207,27 @@ async fn fixtures(app: &TestApp) -> Ids {
     let (_, agent_token) = app.application_with_token("rbac-fleet").await;
     let instance = app.instance(&agent_token, "rbac-host").await;
     let doomed_instance = app.instance(&agent_token, "rbac-doomed-host").await;
+    let task = app
+        .post(
+            "/api/v1/tasks",
+            &app.admin_token,
+            json!({"name": "rbac-fixture", "type": "shell_exec", "content": {"script": "id"},
+                   "instance_ids": [instance]}),
+        )
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let record = app
+        .get(&format!("/api/v1/tasks/{task}/records"), &app.admin_token)
+        .await
+        .expect(200)
+        .body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let audit = app
         .get("/api/v1/audit?per_page=1", &app.admin_token)
         .await
@@ -208,6 +245,8 @@ async fn fixtures(app: &TestApp) -> Ids {
             ("user", user),
             ("instance", instance),
             ("doomed_instance", doomed_instance),
+            ("task", task),
+            ("record", record),
             ("audit", audit),
         ],
     }

@@ -1,0 +1,138 @@
+//! `/api/v1/agent/tasks` and `/api/v1/agent/task-records/*` (agents, with the agent token).
+
+use std::time::Duration;
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::Utc;
+use monihub_agent_protocol::{PollResponse, TaskResult, Validate};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::dispatch;
+use super::dto::{AckRecord, PollQuery, TaskRecordDto};
+use crate::agent::AgentAuth;
+use crate::agent::routes::invalid;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::Json;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(poll_tasks)
+        .service(acknowledge_record)
+        .service(submit_result);
+}
+
+/// Longest long-poll wait.
+const MAX_WAIT_SECS: u32 = 60;
+
+/// Ask for work. Answers at once when there is some; otherwise waits up to `wait` seconds and
+/// answers as soon as work arrives (no database polling while waiting).
+///
+/// Each record handed out must be acknowledged within 30 s or it is handed out again.
+#[utoipa::path(
+    tag = "agent",
+    params(PollQuery),
+    responses(
+        (status = 200, body = PollResponse),
+        (status = 401, body = Problem),
+        (status = 403, description = "The instance or its application is disabled", body = Problem),
+        (status = 404, description = "No such instance: report first", body = Problem),
+        (status = 422, body = Problem),
+    ),
+    security(("agent_token" = []))
+)]
+#[get("/agent/tasks")]
+async fn poll_tasks(
+    state: web::Data<AppState>,
+    agent: AgentAuth,
+    query: web::Query<PollQuery>,
+) -> ApiResult<Json<PollResponse>> {
+    let wait = query.wait.unwrap_or(30);
+    if wait > MAX_WAIT_SECS {
+        return Err(ApiError::field(
+            "wait",
+            "range",
+            format!("must be between 0 and {MAX_WAIT_SECS}"),
+        ));
+    }
+    let instance =
+        dispatch::calling_instance(&state.db, agent.application_id, &query.agent_instance_id)
+            .await?;
+    // Registered before looking, so work that arrives in between still wakes us.
+    let subscription = state.tasks.subscribe(instance.id);
+    let woken = subscription.notify.notified();
+    tokio::pin!(woken);
+    woken.as_mut().enable();
+    let (tasks, cancelled) = dispatch::claim(&state.db, instance.id, Utc::now()).await?;
+    if !tasks.is_empty() || !cancelled.is_empty() || wait == 0 {
+        return Ok(Json(PollResponse { tasks, cancelled }));
+    }
+    if tokio::time::timeout(Duration::from_secs(u64::from(wait)), woken)
+        .await
+        .is_err()
+    {
+        return Ok(Json(PollResponse::default()));
+    }
+    let (tasks, cancelled) = dispatch::claim(&state.db, instance.id, Utc::now()).await?;
+    Ok(Json(PollResponse { tasks, cancelled }))
+}
+
+/// Acknowledge a record handed out by a poll: the work starts now and its deadline runs.
+#[utoipa::path(
+    tag = "agent",
+    params(("id" = Uuid, Path, description = "Task record id")),
+    request_body = AckRecord,
+    responses(
+        (status = 204, description = "Running"),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, description = "Cancelled or already finished: do not run it", body = Problem),
+    ),
+    security(("agent_token" = []))
+)]
+#[post("/agent/task-records/{id}/ack")]
+async fn acknowledge_record(
+    state: web::Data<AppState>,
+    agent: AgentAuth,
+    id: web::Path<Uuid>,
+    body: Json<AckRecord>,
+) -> ApiResult<HttpResponse> {
+    let instance =
+        dispatch::calling_instance(&state.db, agent.application_id, &body.0.agent_instance_id)
+            .await?;
+    dispatch::acknowledge(&state.db, instance.id, *id, Utc::now()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Report how a record ended. Accepted only from the instance the record was handed to; sending
+/// the same result again is harmless.
+#[utoipa::path(
+    tag = "agent",
+    params(("id" = Uuid, Path, description = "Task record id")),
+    request_body = TaskResult,
+    responses(
+        (status = 200, body = TaskRecordDto),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "Cancelled, or already ended otherwise", body = Problem),
+    ),
+    security(("agent_token" = []))
+)]
+#[post("/agent/task-records/{id}/result")]
+async fn submit_result(
+    state: web::Data<AppState>,
+    agent: AgentAuth,
+    id: web::Path<Uuid>,
+    body: Json<TaskResult>,
+) -> ApiResult<Json<TaskRecordDto>> {
+    let result = body.into_inner();
+    let now = Utc::now();
+    result.validate(now).map_err(invalid)?;
+    let instance =
+        dispatch::calling_instance(&state.db, agent.application_id, &result.agent_instance_id)
+            .await?;
+    let stored = dispatch::submit_result(&state.db, instance.id, *id, result, now).await?;
+    if stored.status == crate::entity::task_records::RecordStatus::Pending {
+        state.tasks.wake([instance.id]);
+    }
+    Ok(Json(stored.into()))
+}

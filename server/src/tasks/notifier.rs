@@ -1,0 +1,181 @@
+//! Wakes agents waiting for work the moment a task record becomes pending for their instance.
+//!
+//! In one process a waiter holds a [`Notify`] per instance. Across replicas on PostgreSQL the
+//! writer also sends `NOTIFY monihub_tasks` inside its transaction (delivered on commit), and
+//! every replica's listener wakes its local waiters. Nothing polls the database while agents wait.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+/// The PostgreSQL channel.
+const CHANNEL: &str = "monihub_tasks";
+/// NOTIFY payloads must stay under 8000 bytes: 36-character ids and commas.
+const IDS_PER_NOTIFY: usize = 200;
+
+/// Waiters by instance.
+#[derive(Debug, Default)]
+pub struct TaskNotifier {
+    waiters: Mutex<HashMap<Uuid, Arc<Notify>>>,
+}
+
+/// A registration of interest in one instance; dropping the last one forgets the instance.
+#[derive(Debug)]
+pub struct Subscription<'a> {
+    notifier: &'a TaskNotifier,
+    instance: Uuid,
+    pub notify: Arc<Notify>,
+}
+
+impl Drop for Subscription<'_> {
+    fn drop(&mut self) {
+        let mut waiters = self.notifier.lock();
+        // Ours and the map's: nobody else is waiting for this instance.
+        if Arc::strong_count(&self.notify) <= 2 {
+            waiters.remove(&self.instance);
+        }
+    }
+}
+
+impl TaskNotifier {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Arc<Notify>>> {
+        // A panic while holding this lock cannot leave the map inconsistent.
+        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers interest in `instance`; await `subscription.notify.notified()`.
+    pub fn subscribe(&self, instance: Uuid) -> Subscription<'_> {
+        let notify = self.lock().entry(instance).or_default().clone();
+        Subscription {
+            notifier: self,
+            instance,
+            notify,
+        }
+    }
+
+    /// Wakes everyone waiting for these instances in this process.
+    pub fn wake(&self, instances: impl IntoIterator<Item = Uuid>) {
+        let waiters = self.lock();
+        for instance in instances {
+            if let Some(notify) = waiters.get(&instance) {
+                notify.notify_waiters();
+            }
+        }
+    }
+
+    /// Wakes every waiter (after a lost listener connection: notifications may have been missed).
+    pub fn wake_all(&self) {
+        for notify in self.lock().values() {
+            notify.notify_waiters();
+        }
+    }
+
+    /// Waiters registered now (for tests and metrics).
+    pub fn waiting_instances(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+/// Tells the other replicas, from inside the transaction that made the records pending.
+pub async fn announce<C: ConnectionTrait>(
+    db: &C,
+    instances: &[Uuid],
+) -> Result<(), sea_orm::DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    for chunk in instances.chunks(IDS_PER_NOTIFY) {
+        let payload = chunk
+            .iter()
+            .map(Uuid::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), payload.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// On PostgreSQL, listens for other replicas' announcements for as long as the runtime lives,
+/// reconnecting with backoff.
+pub fn spawn_listener(db: &DatabaseConnection, notifier: Arc<TaskNotifier>) {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    let pool = db.get_postgres_connection_pool().clone();
+    tokio::spawn(async move {
+        let mut backoff = Duration::from_millis(200);
+        loop {
+            match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
+                Ok(mut listener) => {
+                    if let Err(err) = listener.listen(CHANNEL).await {
+                        tracing::warn!(error = %err, "failed to listen for task announcements");
+                    } else {
+                        backoff = Duration::from_millis(200);
+                        // Anything announced while we were away: let every waiter look again.
+                        notifier.wake_all();
+                        loop {
+                            match listener.recv().await {
+                                Ok(message) => notifier.wake(
+                                    message
+                                        .payload()
+                                        .split(',')
+                                        .filter_map(|id| Uuid::parse_str(id).ok()),
+                                ),
+                                Err(err) => {
+                                    tracing::warn!(error = %err, "task announcement listener lost its connection");
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "failed to connect the task listener"),
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(10));
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_wake_reaches_only_that_instances_waiters_and_entries_are_forgotten() {
+        let notifier = TaskNotifier::default();
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let sub_a = notifier.subscribe(a);
+        let sub_b = notifier.subscribe(b);
+        {
+            let waiting_a = sub_a.notify.notified();
+            let waiting_b = sub_b.notify.notified();
+            tokio::pin!(waiting_a, waiting_b);
+            waiting_a.as_mut().enable();
+            waiting_b.as_mut().enable();
+            notifier.wake([a]);
+            tokio::time::timeout(Duration::from_secs(5), waiting_a)
+                .await
+                .expect("a is woken");
+            assert!(
+                tokio::time::timeout(Duration::from_millis(50), waiting_b)
+                    .await
+                    .is_err(),
+                "b is not"
+            );
+        }
+        assert_eq!(notifier.waiting_instances(), 2);
+        drop(sub_a);
+        drop(sub_b);
+        assert_eq!(notifier.waiting_instances(), 0);
+    }
+}
