@@ -26,6 +26,7 @@ use crate::error::PROBLEM_JSON;
         (name = "projects", description = "Projects"),
         (name = "applications", description = "Applications and agent tokens"),
         (name = "instances", description = "Instances, their state, history and metrics"),
+        (name = "events", description = "Live events over a WebSocket"),
         (name = "tasks", description = "Remote tasks and their per-instance records"),
         (name = "logs", description = "Agent and server log lines, and their CSV export"),
         (name = "audit", description = "The audit trail (admin)"),

@@ -6,7 +6,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::http::not_found;
 use crate::{
-    agent, applications, audit, auth, fleet, health, instances, logs, projects, tasks, users,
+    agent, applications, audit, auth, events, fleet, health, instances, logs, projects, tasks,
+    users,
 };
 
 /// Every documented route: probes at the root, the API under `/api/v1`.
@@ -22,6 +23,7 @@ pub fn documented(cfg: &mut ServiceConfig) {
             .configure(logs::routes::configure)
             .configure(tasks::routes::configure)
             .configure(tasks::agent_routes::configure)
+            .configure(events::routes::configure)
             .configure(audit::routes::configure)
             .configure(agent::routes::configure)
             .default_service(web::to(not_found)),

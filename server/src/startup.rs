@@ -16,6 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::agent::ReportWriter;
 use crate::auth::{Hasher, JwtKeys};
 use crate::config::Settings;
+use crate::events::EventHub;
 use crate::http::{json_config, not_found, path_config, query_config, request_context};
 use crate::state::AppState;
 use crate::tasks::notifier::TaskNotifier;
@@ -47,14 +48,17 @@ impl Server {
             metrics.hasher(),
         );
         housekeeping::spawn(db.clone(), settings.throttle_policy(), settings.retention());
-        instances::presence::spawn(db.clone(), settings.offline_after);
+        let events = EventHub::new(db.clone());
+        events.spawn_listener();
+        instances::presence::spawn(db.clone(), settings.offline_after, events.clone());
         let task_notifier = Arc::new(TaskNotifier::default());
         tasks::notifier::spawn_listener(&db, task_notifier.clone());
-        tasks::sweep::spawn(db.clone(), task_notifier.clone());
+        tasks::sweep::spawn(db.clone(), task_notifier.clone(), events.clone());
         let reports = ReportWriter::start(
             db.clone(),
             settings.report_queue_capacity,
             settings.report_batch_max,
+            events.clone(),
         );
         let state = web::Data::new(AppState {
             db,
@@ -64,6 +68,7 @@ impl Server {
             metrics,
             reports,
             tasks: task_notifier,
+            events,
         });
         let doc = openapi::document();
         let server = HttpServer::new(move || {

@@ -10,6 +10,7 @@ use crate::agent::ReportWriter;
 use crate::auth::service::LoginPolicy;
 use crate::auth::{Hasher, JwtKeys};
 use crate::config::Settings;
+use crate::events::EventHub;
 use crate::tasks::notifier::TaskNotifier;
 use crate::telemetry::Metrics;
 
@@ -25,6 +26,8 @@ pub struct AppState {
     pub reports: ReportWriter,
     /// Wakes agents waiting for tasks.
     pub tasks: Arc<TaskNotifier>,
+    /// Live events for WebSocket clients.
+    pub events: EventHub,
 }
 
 impl AppState {

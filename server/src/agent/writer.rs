@@ -12,13 +12,14 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use monihub_agent_protocol::ReportRequest;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveEnum, DatabaseConnection, DbErr, EntityTrait, Set};
+use sea_orm::{ActiveEnum, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::entity::{Status, instance_reports, instances, logs};
 use crate::error::ApiError;
+use crate::events::{Event, EventHub};
 
 /// A report accepted by the API, waiting to be stored.
 #[derive(Debug)]
@@ -63,9 +64,14 @@ impl std::fmt::Debug for Job {
 
 impl ReportWriter {
     /// Starts the writer task; it runs until every handle is dropped.
-    pub fn start(db: DatabaseConnection, capacity: usize, max_batch: usize) -> Self {
+    pub fn start(
+        db: DatabaseConnection,
+        capacity: usize,
+        max_batch: usize,
+        events: EventHub,
+    ) -> Self {
         let (queue, jobs) = mpsc::channel(capacity.max(1));
-        tokio::spawn(run(db, jobs, max_batch.max(1)));
+        tokio::spawn(run(db, jobs, max_batch.max(1), events));
         Self { queue }
     }
 
@@ -94,16 +100,22 @@ impl ReportWriter {
     }
 }
 
-async fn run(db: DatabaseConnection, mut jobs: mpsc::Receiver<Job>, max_batch: usize) {
+async fn run(
+    db: DatabaseConnection,
+    mut jobs: mpsc::Receiver<Job>,
+    max_batch: usize,
+    events: EventHub,
+) {
     let mut batch = Vec::with_capacity(max_batch);
     while jobs.recv_many(&mut batch, max_batch).await > 0 {
         let result = store(&db, batch.iter().map(|job| &job.submission)).await;
         match result {
-            Ok(outcomes) => {
+            Ok((outcomes, stored_events)) => {
                 for (job, outcome) in batch.drain(..).zip(outcomes) {
                     // The request may have gone away; the report is stored either way.
                     let _ = job.reply.send(Ok(outcome));
                 }
+                events.publish(stored_events).await;
             }
             Err(err) => {
                 tracing::error!(error = %err, reports = batch.len(), "failed to store a batch of reports");
@@ -121,11 +133,13 @@ struct Latest<'a> {
     count: i64,
 }
 
-/// Stores a batch in one transaction; one outcome per submission, in order.
+/// Stores a batch in one transaction; one outcome per submission, in order, and the live events
+/// to announce once committed (one report event per instance, and `instance.online` for
+/// instances that were new or offline).
 async fn store<'a>(
     db: &DatabaseConnection,
     batch: impl Iterator<Item = &'a Submission>,
-) -> Result<Vec<Outcome>, DbErr> {
+) -> Result<(Vec<Outcome>, Vec<Event>), DbErr> {
     let batch: Vec<&Submission> = batch.collect();
     let key = |s: &Submission| (s.application_id, s.report.agent_instance_id.clone());
     let mut latest: HashMap<(Uuid, String), Latest> = HashMap::new();
@@ -141,6 +155,20 @@ async fn store<'a>(
     }
 
     let txn = crate::db::begin_write(db).await?;
+    // Which of these instances are online now (a superset query, narrowed by key).
+    let online_before: std::collections::HashSet<(Uuid, String)> = instances::Entity::find()
+        .filter(
+            instances::Column::ApplicationId
+                .is_in(latest.keys().map(|(application, _)| *application)),
+        )
+        .filter(instances::Column::AgentInstanceId.is_in(latest.keys().map(|(_, id)| id.clone())))
+        .filter(instances::Column::Online.eq(true))
+        .filter(instances::Column::DeletedAt.is_null())
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|i| (i.application_id, i.agent_instance_id))
+        .collect();
     let rows = latest.values().map(|l| instance_row(l.submission, l.count));
     let rows: Vec<instances::ActiveModel> = rows.collect();
     let mut stored = Vec::with_capacity(rows.len());
@@ -186,7 +214,26 @@ async fn store<'a>(
             .await?;
     }
     txn.commit().await?;
-    Ok(outcomes)
+    let mut events = Vec::with_capacity(stored.len() * 2);
+    for instance in &stored {
+        let key = (instance.application_id, instance.agent_instance_id.clone());
+        if !online_before.contains(&key) {
+            events.push(Event::InstanceOnline {
+                instance_id: instance.id,
+                application_id: instance.application_id,
+                at: instance.last_report_at,
+            });
+        }
+        events.push(Event::InstanceReport {
+            instance_id: instance.id,
+            application_id: instance.application_id,
+            cpu_usage_percent: instance.cpu_usage_percent,
+            memory_usage_percent: instance.memory_usage_percent,
+            disk_usage_percent: instance.disk_usage_percent,
+            at: instance.last_report_at,
+        });
+    }
+    Ok((outcomes, events))
 }
 
 /// Instances per upsert (33 columns each).

@@ -81,7 +81,8 @@ impl FromRequest for AuthUser {
     }
 }
 
-async fn authenticate(
+/// The user of a live session, with roles (the check every request and WebSocket makes).
+pub(crate) async fn authenticate(
     state: &AppState,
     user_id: Uuid,
     session_id: Uuid,

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 const ISSUER: &str = "monihub";
+/// The issuer of WebSocket tickets: a ticket is never an access token, nor the reverse.
+const TICKET_ISSUER: &str = "monihub-ws";
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
@@ -24,6 +26,7 @@ pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    ticket_validation: Validation,
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -38,22 +41,49 @@ impl JwtKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.leeway = 5;
+        let mut ticket_validation = validation.clone();
+        ticket_validation.set_issuer(&[TICKET_ISSUER]);
         Ok(Self {
             encoding: EncodingKey::from_secret(bytes)?,
             decoding: DecodingKey::from_secret(bytes)?,
             validation,
+            ticket_validation,
         })
     }
 
     /// Signs a token for `user` and `session`, valid for `ttl_secs`.
     pub fn issue(&self, user: Uuid, session: Uuid, ttl_secs: i64) -> anyhow::Result<String> {
+        self.sign(user, session, ttl_secs, ISSUER)
+    }
+
+    /// Signs a short-lived ticket that opens the live-event WebSocket for `session` (browsers
+    /// cannot send headers with a WebSocket, so the ticket travels in the URL instead of the
+    /// access token).
+    pub fn issue_ticket(&self, user: Uuid, session: Uuid, ttl_secs: i64) -> anyhow::Result<String> {
+        self.sign(user, session, ttl_secs, TICKET_ISSUER)
+    }
+
+    /// Verifies a WebSocket ticket.
+    pub fn verify_ticket(&self, ticket: &str) -> Option<Claims> {
+        jsonwebtoken::decode::<Claims>(ticket, &self.decoding, &self.ticket_validation)
+            .ok()
+            .map(|data| data.claims)
+    }
+
+    fn sign(
+        &self,
+        user: Uuid,
+        session: Uuid,
+        ttl_secs: i64,
+        issuer: &str,
+    ) -> anyhow::Result<String> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user,
             jti: session,
             iat: now,
             exp: now + ttl_secs,
-            iss: ISSUER.into(),
+            iss: issuer.into(),
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),

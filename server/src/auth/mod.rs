@@ -12,6 +12,7 @@ pub mod service;
 pub mod throttle;
 
 pub use extractor::AuthUser;
+pub(crate) use extractor::authenticate;
 pub use hasher::Hasher;
 pub use jwt::JwtKeys;
 pub use rbac::{Permission, Role};

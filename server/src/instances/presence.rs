@@ -13,6 +13,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::entity::instances;
+use crate::events::{Event, EventHub};
 
 /// The advisory lock key of the sweep ("monihub" + 1).
 const SWEEP_LOCK: i64 = 0x6d6f_6e69_6875_6201;
@@ -47,17 +48,28 @@ pub async fn sweep(
 }
 
 /// Sweeps every `offline_after / 3` (at least every 5 s, at most every 60 s) for as long as the
-/// runtime lives.
-pub fn spawn(db: DatabaseConnection, offline_after: Duration) {
+/// runtime lives, announcing every instance that went offline.
+pub fn spawn(db: DatabaseConnection, offline_after: Duration, events: EventHub) {
     let period = (offline_after / 3).clamp(Duration::from_secs(5), Duration::from_secs(60));
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(period);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            match sweep(&db, offline_after, Utc::now()).await {
+            let now = Utc::now();
+            match sweep(&db, offline_after, now).await {
                 Ok(gone) if !gone.is_empty() => {
                     tracing::info!(count = gone.len(), "instances went offline");
+                    events
+                        .publish(
+                            gone.into_iter()
+                                .map(|instance_id| Event::InstanceOffline {
+                                    instance_id,
+                                    at: now,
+                                })
+                                .collect(),
+                        )
+                        .await;
                 }
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "offline sweep failed; retrying later"),

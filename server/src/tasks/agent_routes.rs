@@ -12,7 +12,9 @@ use super::dispatch;
 use super::dto::{AckRecord, PollQuery, TaskRecordDto};
 use crate::agent::AgentAuth;
 use crate::agent::routes::invalid;
+use crate::entity::task_records::{self, RecordStatus};
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::events::Event;
 use crate::http::Json;
 use crate::state::AppState;
 
@@ -63,7 +65,7 @@ async fn poll_tasks(
     let woken = subscription.notify.notified();
     tokio::pin!(woken);
     woken.as_mut().enable();
-    let (tasks, cancelled) = dispatch::claim(&state.db, instance.id, Utc::now()).await?;
+    let (tasks, cancelled) = claim(&state, instance.id).await?;
     if !tasks.is_empty() || !cancelled.is_empty() || wait == 0 {
         return Ok(Json(PollResponse { tasks, cancelled }));
     }
@@ -73,8 +75,43 @@ async fn poll_tasks(
     {
         return Ok(Json(PollResponse::default()));
     }
-    let (tasks, cancelled) = dispatch::claim(&state.db, instance.id, Utc::now()).await?;
+    let (tasks, cancelled) = claim(&state, instance.id).await?;
     Ok(Json(PollResponse { tasks, cancelled }))
+}
+
+/// Claims work for an instance and announces what was handed out.
+async fn claim(
+    state: &AppState,
+    instance: Uuid,
+) -> ApiResult<(Vec<monihub_agent_protocol::TaskAssignment>, Vec<Uuid>)> {
+    let now = Utc::now();
+    let (tasks, cancelled) = dispatch::claim(&state.db, instance, now).await?;
+    state
+        .events
+        .publish(
+            tasks
+                .iter()
+                .map(|t| Event::TaskUpdated {
+                    task_id: t.task_id,
+                    record_id: t.record_id,
+                    instance_id: instance,
+                    status: RecordStatus::Dispatched,
+                    at: now,
+                })
+                .collect(),
+        )
+        .await;
+    Ok((tasks, cancelled))
+}
+
+fn updated(record: &task_records::Model) -> Event {
+    Event::TaskUpdated {
+        task_id: record.task_id,
+        record_id: record.id,
+        instance_id: record.instance_id,
+        status: record.status,
+        at: record.updated_at,
+    }
 }
 
 /// Acknowledge a record handed out by a poll: the work starts now and its deadline runs.
@@ -100,7 +137,9 @@ async fn acknowledge_record(
     let instance =
         dispatch::calling_instance(&state.db, agent.application_id, &body.0.agent_instance_id)
             .await?;
-    dispatch::acknowledge(&state.db, instance.id, *id, Utc::now()).await?;
+    if let Some(record) = dispatch::acknowledge(&state.db, instance.id, *id, Utc::now()).await? {
+        state.events.publish(vec![updated(&record)]).await;
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -131,8 +170,9 @@ async fn submit_result(
         dispatch::calling_instance(&state.db, agent.application_id, &result.agent_instance_id)
             .await?;
     let stored = dispatch::submit_result(&state.db, instance.id, *id, result, now).await?;
-    if stored.status == crate::entity::task_records::RecordStatus::Pending {
+    if stored.status == RecordStatus::Pending {
         state.tasks.wake([instance.id]);
     }
+    state.events.publish(vec![updated(&stored)]).await;
     Ok(Json(stored.into()))
 }

@@ -138,17 +138,17 @@ fn status_name(status: RecordStatus) -> String {
 }
 
 /// The agent starts the work: `dispatched` (or a lapsed lease, back in `pending`) → `running`,
-/// with the deadline set. Acknowledging twice is harmless.
+/// with the deadline set; returns the record if it changed. Acknowledging twice is harmless.
 pub async fn acknowledge(
     db: &DatabaseConnection,
     instance: Uuid,
     record_id: Uuid,
     now: DateTime<Utc>,
-) -> ApiResult<()> {
+) -> ApiResult<Option<task_records::Model>> {
     let txn = begin_write(db).await?;
     let record = own_record(&txn, record_id, instance).await?;
     match record.status {
-        RecordStatus::Running => return Ok(()),
+        RecordStatus::Running => return Ok(None),
         RecordStatus::Dispatched | RecordStatus::Pending => {}
         other => {
             return Err(ApiError::Conflict(format!(
@@ -169,9 +169,9 @@ pub async fn acknowledge(
     model.deadline_at = Set(Some(deadline));
     model.lease_expires_at = Set(None);
     model.updated_at = Set(now);
-    model.update(&txn).await?;
+    let record = model.update(&txn).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(Some(record))
 }
 
 fn final_status(outcome: TaskOutcome) -> RecordStatus {

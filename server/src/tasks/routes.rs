@@ -60,7 +60,14 @@ async fn create_task(
     body: Json<CreateTask>,
 ) -> ApiResult<HttpResponse> {
     user.require(Permission::ManageFleet)?;
-    let task = service::create(&state.db, &state.tasks, &user.actor(), body.into_inner()).await?;
+    let task = service::create(
+        &state.db,
+        &state.tasks,
+        &state.events,
+        &user.actor(),
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(task))
 }
 
@@ -101,7 +108,9 @@ async fn cancel_task(
     id: web::Path<Uuid>,
 ) -> ApiResult<Json<TaskDto>> {
     user.require(Permission::ManageFleet)?;
-    Ok(Json(service::cancel(&state.db, &user.actor(), *id).await?))
+    Ok(Json(
+        service::cancel(&state.db, &state.events, &user.actor(), *id).await?,
+    ))
 }
 
 /// The per-instance records of a task.
@@ -146,6 +155,6 @@ async fn retry_record(
 ) -> ApiResult<Json<TaskRecordDto>> {
     user.require(Permission::ManageFleet)?;
     Ok(Json(
-        service::retry(&state.db, &state.tasks, &user.actor(), *id).await?,
+        service::retry(&state.db, &state.tasks, &state.events, &user.actor(), *id).await?,
     ))
 }

@@ -19,6 +19,7 @@ use crate::db::begin_write;
 use crate::entity::task_records::{self, RecordStatus};
 use crate::entity::{Status, instances, tasks};
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::events::{Event, EventHub};
 use crate::pagination::{Page, PageRequest, text_search};
 
 const RESOURCE: &str = "task";
@@ -120,6 +121,7 @@ async fn record_counts<C: sea_orm::ConnectionTrait>(
 pub async fn create(
     db: &DatabaseConnection,
     notifier: &TaskNotifier,
+    events: &EventHub,
     actor: &Actor,
     input: CreateTask,
 ) -> ApiResult<TaskDto> {
@@ -217,6 +219,23 @@ pub async fn create(
     .await?;
     txn.commit().await?;
     notifier.wake(targets);
+    events
+        .publish(
+            records
+                .iter()
+                .filter_map(|r| match (&r.id, &r.instance_id) {
+                    (Set(record_id), Set(instance_id)) => Some(Event::TaskUpdated {
+                        task_id: dto.id,
+                        record_id: *record_id,
+                        instance_id: *instance_id,
+                        status: RecordStatus::Pending,
+                        at: now,
+                    }),
+                    _ => None,
+                })
+                .collect(),
+        )
+        .await;
     Ok(dto)
 }
 
@@ -267,11 +286,16 @@ pub async fn get(db: &DatabaseConnection, id: Uuid) -> ApiResult<TaskDto> {
 
 /// Cancels every record not finished (pending ones are never handed out; agents running one are
 /// told on their next poll). Cancelling again changes nothing.
-pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> ApiResult<TaskDto> {
+pub async fn cancel(
+    db: &DatabaseConnection,
+    events: &EventHub,
+    actor: &Actor,
+    id: Uuid,
+) -> ApiResult<TaskDto> {
     let txn = begin_write(db).await?;
     let task = find(&txn, id).await?;
     let now = Utc::now();
-    let cancelled = task_records::Entity::update_many()
+    let cancelled: Vec<task_records::Model> = task_records::Entity::update_many()
         .col_expr(
             task_records::Column::Status,
             Expr::value(RecordStatus::Cancelled),
@@ -284,9 +308,8 @@ pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> ApiResu
         .col_expr(task_records::Column::UpdatedAt, Expr::value(now))
         .filter(task_records::Column::TaskId.eq(id))
         .filter(task_records::Column::Status.is_in(RecordStatus::OPEN))
-        .exec(&txn)
-        .await?
-        .rows_affected;
+        .exec_with_returning(&txn)
+        .await?;
     let mut model: tasks::ActiveModel = task.clone().into();
     if task.cancelled_at.is_none() {
         model.cancelled_at = Set(Some(now));
@@ -300,7 +323,7 @@ pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> ApiResu
             resource_type: RESOURCE,
             resource_id: Some(id.to_string()),
             before: None,
-            after: Some(serde_json::json!({ "cancelled_records": cancelled })),
+            after: Some(serde_json::json!({ "cancelled_records": cancelled.len() })),
         },
     )
     .await?;
@@ -309,6 +332,20 @@ pub async fn cancel(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> ApiResu
         .remove(&id)
         .unwrap_or_default();
     txn.commit().await?;
+    events
+        .publish(
+            cancelled
+                .iter()
+                .map(|r| Event::TaskUpdated {
+                    task_id: r.task_id,
+                    record_id: r.id,
+                    instance_id: r.instance_id,
+                    status: RecordStatus::Cancelled,
+                    at: now,
+                })
+                .collect(),
+        )
+        .await;
     Ok(TaskDto::new(task, counts))
 }
 
@@ -340,6 +377,7 @@ pub async fn records(
 pub async fn retry(
     db: &DatabaseConnection,
     notifier: &TaskNotifier,
+    events: &EventHub,
     actor: &Actor,
     record_id: Uuid,
 ) -> ApiResult<TaskRecordDto> {
@@ -396,5 +434,14 @@ pub async fn retry(
     .await?;
     txn.commit().await?;
     notifier.wake([instance]);
+    events
+        .publish(vec![Event::TaskUpdated {
+            task_id: after.task_id,
+            record_id: after.id,
+            instance_id: after.instance_id,
+            status: after.status,
+            at: now,
+        }])
+        .await;
     Ok(after)
 }

@@ -15,6 +15,7 @@ use super::notifier::{TaskNotifier, announce};
 use crate::db::{begin_write, try_advisory_xact_lock};
 use crate::entity::task_records::{self, RecordStatus};
 use crate::entity::tasks;
+use crate::events::{Event, EventHub};
 
 /// The advisory lock key of the task sweep ("monihub" + 3).
 const SWEEP_LOCK: i64 = 0x6d6f_6e69_6875_6203;
@@ -22,21 +23,22 @@ const SWEEP_LOCK: i64 = 0x6d6f_6e69_6875_6203;
 const PERIOD: Duration = Duration::from_secs(5);
 
 /// What one sweep changed.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Swept {
     pub requeued: u64,
     pub timed_out: u64,
+    /// The instances with records pending again (to wake).
+    pub woken: Vec<Uuid>,
+    /// One `task.updated` per changed record.
+    pub events: Vec<Event>,
 }
 
-/// One sweep at `now`; returns the instances with records pending again (to wake) and counts.
-pub async fn sweep(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-) -> Result<(Swept, Vec<Uuid>), sea_orm::DbErr> {
+/// One sweep at `now`.
+pub async fn sweep(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Swept, sea_orm::DbErr> {
     use task_records::Column as C;
     let txn = begin_write(db).await?;
     if !try_advisory_xact_lock(&txn, SWEEP_LOCK).await? {
-        return Ok((Swept::default(), Vec::new()));
+        return Ok(Swept::default());
     }
     let none = Option::<DateTime<Utc>>::None;
     let lapsed = task_records::Entity::update_many()
@@ -58,9 +60,20 @@ pub async fn sweep(
         .filter(tasks::Column::Id.is_in(task_ids))
         .all(&txn)
         .await?;
+    let updated = |record: &task_records::Model, status: RecordStatus| Event::TaskUpdated {
+        task_id: record.task_id,
+        record_id: record.id,
+        instance_id: record.instance_id,
+        status,
+        at: now,
+    };
     let mut swept = Swept {
         requeued: lapsed.len() as u64,
-        timed_out: 0,
+        events: lapsed
+            .iter()
+            .map(|r| updated(r, RecordStatus::Pending))
+            .collect(),
+        ..Swept::default()
     };
     let mut woken: Vec<Uuid> = lapsed.iter().map(|r| r.instance_id).collect();
     for record in overdue {
@@ -83,11 +96,13 @@ pub async fn sweep(
                 .col_expr(C::DispatchedAt, Expr::value(none));
             woken.push(record.instance_id);
             swept.requeued += 1;
+            swept.events.push(updated(&record, RecordStatus::Pending));
         } else {
             update = update
                 .col_expr(C::Status, Expr::value(RecordStatus::Timeout))
                 .col_expr(C::FinishedAt, Expr::value(now));
             swept.timed_out += 1;
+            swept.events.push(updated(&record, RecordStatus::Timeout));
         }
         update.exec(&txn).await?;
     }
@@ -95,22 +110,28 @@ pub async fn sweep(
     woken.dedup();
     announce(&txn, &woken).await?;
     txn.commit().await?;
-    Ok((swept, woken))
+    swept.woken = woken;
+    Ok(swept)
 }
 
 /// Sweeps every few seconds for as long as the runtime lives.
-pub fn spawn(db: DatabaseConnection, notifier: Arc<TaskNotifier>) {
+pub fn spawn(db: DatabaseConnection, notifier: Arc<TaskNotifier>, events: EventHub) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(PERIOD);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
             match sweep(&db, Utc::now()).await {
-                Ok((swept, woken)) => {
-                    notifier.wake(woken);
-                    if swept != Swept::default() {
-                        tracing::info!(?swept, "task sweep re-queued or timed out records");
+                Ok(swept) => {
+                    notifier.wake(swept.woken.iter().copied());
+                    if swept.requeued + swept.timed_out > 0 {
+                        tracing::info!(
+                            requeued = swept.requeued,
+                            timed_out = swept.timed_out,
+                            "task sweep re-queued or timed out records"
+                        );
                     }
+                    events.publish(swept.events).await;
                 }
                 Err(err) => tracing::warn!(error = %err, "task sweep failed; retrying later"),
             }

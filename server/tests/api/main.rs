@@ -8,6 +8,7 @@ mod applications;
 mod audit;
 mod auth;
 mod errors;
+mod events;
 mod hardening;
 mod instances;
 mod logs;

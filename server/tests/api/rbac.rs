@@ -179,6 +179,7 @@ fn table() -> Vec<Endpoint> {
             "/api/v1/task-records/{record}/retry",
             ManageFleet,
         ),
+        endpoint(Method::POST, "/api/v1/ws/ticket", ReadFleet),
         endpoint(Method::GET, "/api/v1/audit", Admin),
         endpoint(Method::GET, "/api/v1/audit/{audit}", Admin),
     ]

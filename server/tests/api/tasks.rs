@@ -206,7 +206,7 @@ async fn leases_lapse_and_results_are_idempotent_and_bound(backend: Backend) {
         json!([])
     );
     // Not acknowledged within the lease: back to pending, handed out again.
-    let (swept, _) = sweep(&app.db, Utc::now() + chrono::Duration::seconds(31))
+    let swept = sweep(&app.db, Utc::now() + chrono::Duration::seconds(31))
         .await
         .unwrap();
     assert_eq!(swept.requeued, 1);
@@ -318,12 +318,12 @@ async fn the_server_times_out_silent_runs_and_attempts_are_counted(backend: Back
     ack(&app, &s.token, "web-1", &record).await.expect(204);
     // Past timeout (60 s) and grace: the first attempt times out and the record is re-queued.
     let late = Utc::now() + chrono::Duration::seconds(60 + 31);
-    let (swept, _) = sweep(&app.db, late).await.unwrap();
+    let swept = sweep(&app.db, late).await.unwrap();
     assert_eq!(swept.requeued, 1);
     let again = poll(&app, &s.token, "web-1", 0).await.expect(200);
     assert_eq!(again.body["tasks"][0]["attempt"], 2);
     ack(&app, &s.token, "web-1", &record).await.expect(204);
-    let (swept, _) = sweep(&app.db, late + chrono::Duration::seconds(120))
+    let swept = sweep(&app.db, late + chrono::Duration::seconds(120))
         .await
         .unwrap();
     assert_eq!(swept.timed_out, 1);
