@@ -191,8 +191,7 @@ pub struct TaskResult {
     pub agent_instance_id: String,
     pub outcome: TaskOutcome,
     pub exit_code: Option<i32>,
-    /// Output (at most 131,072 characters; the agent truncates and says so).
-    #[schema(max_length = 131072)]
+    /// Output. The server keeps the first 131,072 characters and marks the rest truncated.
     pub output: Option<String>,
     #[serde(default)]
     pub output_truncated: bool,

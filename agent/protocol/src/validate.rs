@@ -346,7 +346,11 @@ impl Validate for TaskResult {
                 "use 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'",
             );
         }
-        check.optional_text("output", self.output.as_deref(), OUTPUT_MAX);
+        // Output is not refused for its length: the server keeps the first OUTPUT_MAX characters
+        // and marks the result truncated, so a result is never lost.
+        if self.output.as_deref().is_some_and(|o| o.contains('\0')) {
+            check.push("output", "nul", "must not contain NUL characters");
+        }
         check.optional_text("error", self.error.as_deref(), ERROR_MAX);
         if let (Some(started), Some(finished)) = (self.started_at, self.finished_at)
             && finished < started
