@@ -7,6 +7,7 @@ mod ci;
 mod generate;
 mod postgres;
 mod run;
+mod simulate;
 mod testenv;
 mod util;
 
@@ -29,6 +30,8 @@ enum Command {
     /// Fuzz the HTTP API with Schemathesis against its OpenAPI document, on SQLite and
     /// PostgreSQL, without and with an admin token.
     Apifuzz(apifuzz::ApifuzzArgs),
+    /// Simulate a fleet of agents against a running server (token from MONIHUB_AGENT_TOKEN).
+    Simulate(simulate::SimulateArgs),
     /// Regenerate committed derived files (the OpenAPI document).
     Gen,
     /// Build, start and stop the local Kubernetes control plane used by the operator tests.
@@ -41,6 +44,7 @@ fn main() -> anyhow::Result<()> {
         Command::Run(args) => run::run(args),
         Command::Ci(args) => ci::ci(args),
         Command::Apifuzz(args) => apifuzz::apifuzz(args),
+        Command::Simulate(args) => simulate::simulate(args),
         Command::Gen => generate::generate(),
         Command::Testenv(cmd) => testenv::dispatch(cmd),
     }
