@@ -50,6 +50,11 @@ impl RecordStatus {
     pub fn is_open(self) -> bool {
         Self::OPEN.contains(&self)
     }
+
+    /// The status as stored and shown (`pending`, …).
+    pub fn name(self) -> String {
+        sea_orm::ActiveEnum::to_value(&self)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

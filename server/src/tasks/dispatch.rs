@@ -130,13 +130,6 @@ async fn own_record<C: sea_orm::ConnectionTrait>(
         .ok_or(ApiError::NotFound("task record"))
 }
 
-fn status_name(status: RecordStatus) -> String {
-    serde_json::to_value(status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// The agent starts the work: `dispatched` (or a lapsed lease, back in `pending`) → `running`,
 /// with the deadline set; returns the record if it changed. Acknowledging twice is harmless.
 pub async fn acknowledge(
@@ -153,7 +146,7 @@ pub async fn acknowledge(
         other => {
             return Err(ApiError::Conflict(format!(
                 "the record is {}; do not run it",
-                status_name(other)
+                other.name()
             )));
         }
     }
@@ -223,7 +216,7 @@ pub async fn submit_result(
             } else {
                 Err(ApiError::Conflict(format!(
                     "the record already ended as {}",
-                    status_name(finished)
+                    finished.name()
                 )))
             };
         }

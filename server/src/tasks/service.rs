@@ -105,10 +105,7 @@ async fn record_counts<C: sea_orm::ConnectionTrait>(
         .all(db)
         .await?;
     for row in rows {
-        let status = serde_json::to_value(row.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let status = row.status.name();
         counts
             .entry(row.task_id)
             .or_default()
@@ -392,10 +389,7 @@ pub async fn retry(
     ) {
         return Err(ApiError::Conflict(format!(
             "only failed, timed-out or refused records can be retried; this one is {}",
-            serde_json::to_value(record.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
+            record.status.name()
         )));
     }
     let instance = record.instance_id;
