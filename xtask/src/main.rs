@@ -3,6 +3,7 @@
 //! CI runs exactly what a developer runs: `.ci/run` calls `cargo xtask ci`.
 
 mod apifuzz;
+mod bench;
 mod ci;
 mod generate;
 mod postgres;
@@ -30,6 +31,8 @@ enum Command {
     /// Fuzz the HTTP API with Schemathesis against its OpenAPI document, on SQLite and
     /// PostgreSQL, without and with an admin token.
     Apifuzz(apifuzz::ApifuzzArgs),
+    /// Benchmarks (`server`: report ingestion and instance listing); results go to BENCHMARKS.md.
+    Bench(bench::BenchArgs),
     /// Simulate a fleet of agents against a running server (token from MONIHUB_AGENT_TOKEN).
     Simulate(simulate::SimulateArgs),
     /// Regenerate committed derived files (the OpenAPI document).
@@ -45,6 +48,7 @@ fn main() -> anyhow::Result<()> {
         Command::Ci(args) => ci::ci(args),
         Command::Apifuzz(args) => apifuzz::apifuzz(args),
         Command::Simulate(args) => simulate::simulate(args),
+        Command::Bench(args) => bench::bench(args),
         Command::Gen => generate::generate(),
         Command::Testenv(cmd) => testenv::dispatch(cmd),
     }

@@ -68,6 +68,17 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Lists are ordered by host name (then id): an index keeps a page from sorting the fleet.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_instances_hostname")
+                    .table(Instances::Table)
+                    .col(Instances::Hostname)
+                    .col(Instances::Id)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_index(
                 Index::create()

@@ -8,10 +8,10 @@
 //! fixed, so a run takes the same time and sends the same requests every time. See
 //! `docs/api-fuzzing.md`.
 
-mod database;
+pub(crate) mod database;
 mod http;
 mod schemathesis;
-mod server;
+pub(crate) mod server;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
