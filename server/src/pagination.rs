@@ -66,6 +66,21 @@ impl PageQuery {
     }
 }
 
+/// `from`/`to` filters of time ranges: `from` after `to` is a 422 on `from`.
+pub fn check_time_range(
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<(), ApiError> {
+    match (from, to) {
+        (Some(from), Some(to)) if from > to => Err(ApiError::field(
+            "from",
+            "range",
+            "from must not be after to",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// One page of a list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {

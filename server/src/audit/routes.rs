@@ -94,15 +94,7 @@ async fn list_audit(
 ) -> ApiResult<Json<Page<AuditRecordDto>>> {
     user.require(Permission::ReadAudit)?;
     let page = page.into_inner().validate()?;
-    if let (Some(from), Some(to)) = (filter.from, filter.to)
-        && from > to
-    {
-        return Err(ApiError::field(
-            "from",
-            "range",
-            "from must not be after to",
-        ));
-    }
+    crate::pagination::check_time_range(filter.from, filter.to)?;
     let mut query = audit_log::Entity::find();
     if let Some(actor) = &filter.actor {
         query = query.filter(audit_log::Column::ActorUsername.eq(actor));

@@ -162,15 +162,7 @@ pub async fn reports(
     page: PageRequest,
 ) -> ApiResult<Page<ReportDto>> {
     use instance_reports::Column as C;
-    if let (Some(from), Some(to)) = (range.from, range.to)
-        && from > to
-    {
-        return Err(ApiError::field(
-            "from",
-            "range",
-            "from must not be after to",
-        ));
-    }
+    crate::pagination::check_time_range(range.from, range.to)?;
     find(db, id).await?;
     let mut query = instance_reports::Entity::find().filter(C::InstanceId.eq(id));
     if let Some(from) = range.from {

@@ -7,21 +7,13 @@ use sea_orm::{
 
 use super::dto::{LogDto, LogFilter};
 use crate::entity::logs;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::pagination::{Page, PageRequest, text_search};
 
 /// The filtered query, unordered; `from` after `to` is a 422.
 pub fn filtered(filter: &LogFilter) -> ApiResult<Select<logs::Entity>> {
     use logs::Column as C;
-    if let (Some(from), Some(to)) = (filter.from, filter.to)
-        && from > to
-    {
-        return Err(ApiError::field(
-            "from",
-            "range",
-            "from must not be after to",
-        ));
-    }
+    crate::pagination::check_time_range(filter.from, filter.to)?;
     let mut condition = Condition::all();
     if let Some(level) = filter.level {
         condition = condition.add(C::Level.eq(level.as_str()));
