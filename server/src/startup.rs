@@ -69,6 +69,7 @@ impl Server {
             reports,
             tasks: task_notifier,
             events,
+            instance_totals: Default::default(),
         });
         let doc = openapi::document();
         let server = HttpServer::new(move || {

@@ -11,6 +11,7 @@ use crate::auth::service::LoginPolicy;
 use crate::auth::{Hasher, JwtKeys};
 use crate::config::Settings;
 use crate::events::EventHub;
+use crate::instances::totals::ListTotals;
 use crate::tasks::notifier::TaskNotifier;
 use crate::telemetry::Metrics;
 
@@ -28,6 +29,8 @@ pub struct AppState {
     pub tasks: Arc<TaskNotifier>,
     /// Live events for WebSocket clients.
     pub events: EventHub,
+    /// Exact instance-list totals, kept while the instance set is unchanged.
+    pub instance_totals: ListTotals,
 }
 
 impl AppState {

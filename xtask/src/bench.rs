@@ -4,7 +4,9 @@
 //!
 //! - report ingestion: `POST /api/v1/agent/report` from 1,000 distinct agents at fixed
 //!   concurrency;
-//! - instance list: `GET /api/v1/instances?per_page=50` with 10,000 instances.
+//! - instance list: `GET /api/v1/instances?per_page=50` with 10,000 instances;
+//! - idle long-polls: 10,000 agents waiting in `GET /api/v1/agent/tasks?wait=60` at once, with
+//!   the server's resident memory and the database statements per second while they wait.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -259,7 +261,15 @@ fn server(args: ServerArgs) -> anyhow::Result<()> {
         println!("    {result:?}");
         listing.push(result);
     }
-    write_results(&args, &ingestion, &listing)?;
+    let idle = runtime.block_on(idle_long_polls(
+        &server,
+        &postgres,
+        database.url(),
+        &agent_token,
+        10_000,
+    ))?;
+    server.ensure_running()?;
+    write_results(&args, &ingestion, &listing, &idle)?;
     drop(server);
     drop(database);
     drop(postgres);
@@ -338,6 +348,124 @@ async fn seed_instances(base: &str, token: &str, count: usize) -> anyhow::Result
     Ok(())
 }
 
+/// What holding many idle long-polls costs.
+#[derive(Debug, Clone, Copy)]
+struct IdleRun {
+    agents: usize,
+    rss_before_mib: f64,
+    rss_waiting_mib: f64,
+    statements_per_sec_baseline: f64,
+    statements_per_sec_waiting: f64,
+    window_secs: u64,
+}
+
+/// Seconds each statement-counting window lasts.
+const IDLE_WINDOW_SECS: u64 = 20;
+
+fn rss_mib(pid: u32) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("VmRSS missing from /proc status")?;
+    Ok(kib / 1024.0)
+}
+
+/// Statements the database executed so far (every database, every role).
+fn statements(postgres: &TestPostgres, url: &str) -> anyhow::Result<f64> {
+    let text = postgres.query_value(url, "SELECT sum(calls) FROM pg_stat_statements")?;
+    text.parse()
+        .with_context(|| format!("unexpected statement count {text:?}"))
+}
+
+/// Statements per second over one window, not counting the two that read the counter.
+async fn statement_rate(postgres: &TestPostgres, url: &str) -> anyhow::Result<f64> {
+    let before = statements(postgres, url)?;
+    tokio::time::sleep(Duration::from_secs(IDLE_WINDOW_SECS)).await;
+    let after = statements(postgres, url)?;
+    Ok(((after - before - 1.0).max(0.0)) / IDLE_WINDOW_SECS as f64)
+}
+
+/// Opens `agents` connections, each sending one long-poll for its own instance (`fleet-N`,
+/// registered by the list benchmark), and measures while they all wait.
+async fn idle_long_polls(
+    server: &RunningServer,
+    postgres: &TestPostgres,
+    url: &str,
+    agent_token: &str,
+    agents: usize,
+) -> anyhow::Result<IdleRun> {
+    use tokio::io::AsyncWriteExt;
+
+    postgres.query_value(url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")?;
+    let address = server
+        .base_url()
+        .trim_start_matches("http://")
+        .to_owned();
+    step(&format!(
+        "idle long-polls: {IDLE_WINDOW_SECS} s of database statements with no agent waiting"
+    ));
+    let rss_before_mib = rss_mib(server.pid())?;
+    let statements_per_sec_baseline = statement_rate(postgres, url).await?;
+
+    step(&format!("idle long-polls: opening {agents} waiting agents"));
+    let mut connections = Vec::with_capacity(agents);
+    for n in 0..agents {
+        let mut stream = tokio::net::TcpStream::connect(&address)
+            .await
+            .with_context(|| format!("connection {n} failed (is `ulimit -n` above {agents}?)"))?;
+        let request = format!(
+            "GET /api/v1/agent/tasks?agent_instance_id=fleet-{n}&wait=60 HTTP/1.1\r\n\
+             Host: {address}\r\nAuthorization: Bearer {agent_token}\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await?;
+        connections.push(stream);
+        if (n + 1) % 2_000 == 0 {
+            println!("    {} connected", n + 1);
+        }
+    }
+    // Each poll looks for work once when it arrives; wait until those lookups are over.
+    let mut last = statements(postgres, url)?;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let now = statements(postgres, url)?;
+        if now - last < 20.0 {
+            break;
+        }
+        last = now;
+    }
+    step(&format!(
+        "idle long-polls: {IDLE_WINDOW_SECS} s of database statements with {agents} agents waiting"
+    ));
+    let statements_per_sec_waiting = statement_rate(postgres, url).await?;
+    let rss_waiting_mib = rss_mib(server.pid())?;
+    // Every poll must still be waiting: an early answer (an error, a closed connection) would
+    // make the figures meaningless.
+    let mut buffer = [0u8; 256];
+    let mut answered = 0;
+    for stream in &connections {
+        match stream.try_read(&mut buffer) {
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
+            _ => answered += 1,
+        }
+    }
+    if answered > 0 {
+        bail!("{answered} of {agents} long-polls were answered or closed early; see the server log");
+    }
+    drop(connections);
+    let run = IdleRun {
+        agents,
+        rss_before_mib,
+        rss_waiting_mib,
+        statements_per_sec_baseline,
+        statements_per_sec_waiting,
+        window_secs: IDLE_WINDOW_SECS,
+    };
+    println!("    {run:?}");
+    Ok(run)
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -356,6 +484,7 @@ fn write_results(
     args: &ServerArgs,
     ingestion: &[WrkRun],
     listing: &[WrkRun],
+    idle: &IdleRun,
 ) -> anyhow::Result<()> {
     let (rps, p50, p99, errors) = summarize(ingestion);
     let (list_rps, list_p50, list_p99, list_errors) = summarize(listing);
@@ -364,7 +493,8 @@ fn write_results(
     writeln!(
         text,
         "Measured {} on {}. Release build of `monihub-server` on a throwaway PostgreSQL (the \
-         distribution's packages, fsync on); server, database and wrk share the machine. \
+         distribution's packages; fsync, synchronous commit and full-page writes off, as for a \
+         disposable test cluster); server, database and wrk share the machine. \
          Medians of {} runs of {} s each.\n",
         chrono::Utc::now().format("%Y-%m-%d"),
         machine(),
@@ -384,6 +514,32 @@ fn write_results(
     writeln!(
         text,
         "| instance list (10,000 instances, page of 50), 16 connections | {list_rps:.0} | {list_p50:.1} ms | {list_p99:.1} ms | {list_errors} | ≥ 1,100/s, p99 < 25 ms |"
+    )?;
+    writeln!(
+        text,
+        "\nIdle long-polls: {} agents each hold `GET /api/v1/agent/tasks?wait=60` open (one \
+         connection each, opened by the benchmark itself). The database's statements are counted \
+         with `pg_stat_statements` over {} s, first with no agent waiting, then with all of them \
+         waiting; the difference is what waiting costs. The remaining statements are the \
+         server's periodic sweeps (task leases and timeouts every 5 s, presence), which do not \
+         grow with the fleet.\n",
+        idle.agents, idle.window_secs
+    )?;
+    writeln!(
+        text,
+        "| measurement | no agent waiting | {} agents waiting | target |",
+        idle.agents
+    )?;
+    writeln!(text, "|---|---|---|---|")?;
+    writeln!(
+        text,
+        "| server resident memory | {:.0} MiB | {:.0} MiB | < 200 MiB |",
+        idle.rss_before_mib, idle.rss_waiting_mib
+    )?;
+    writeln!(
+        text,
+        "| database statements per second | {:.2} | {:.2} | none caused by waiting agents (original: 0.56 per agent) |",
+        idle.statements_per_sec_baseline, idle.statements_per_sec_waiting
     )?;
     writeln!(text, "\nPer run:\n")?;
     for (name, runs) in [("ingestion", ingestion), ("list", listing)] {

@@ -75,7 +75,8 @@ impl TestPostgres {
         )?;
         let options = format!(
             "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=400",
+             -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 \
+             -c shared_preload_libraries=pg_stat_statements",
             path_str(&socket_dir)?
         );
         let log = pg.data_dir.join("server.log");
@@ -96,6 +97,21 @@ impl TestPostgres {
         )
         .with_context(|| format!("PostgreSQL did not start; see {}", log.display()))?;
         Ok(pg)
+    }
+
+    /// The text of a one-value query, run with `psql` against `database_url`.
+    pub fn query_value(&self, database_url: &str, sql: &str) -> anyhow::Result<String> {
+        let output = Command::new(self.bin_dir.join("psql"))
+            .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", database_url, "-c", sql])
+            .output()
+            .context("failed to run psql")?;
+        if !output.status.success() {
+            bail!(
+                "psql failed on {sql:?}: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
     }
 
     fn run(&self, tool: &str, args: &[&str]) -> anyhow::Result<()> {

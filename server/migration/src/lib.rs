@@ -13,6 +13,7 @@ mod m20261203_000004_auth_throttle;
 mod m20261203_000005_instances;
 mod m20261203_000006_logs;
 mod m20261203_000007_tasks;
+mod m20261203_000008_instance_set_version;
 
 /// The ordered list of every migration the server knows.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000005_instances::Migration),
             Box::new(m20261203_000006_logs::Migration),
             Box::new(m20261203_000007_tasks::Migration),
+            Box::new(m20261203_000008_instance_set_version::Migration),
         ]
     }
 }

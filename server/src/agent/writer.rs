@@ -71,7 +71,9 @@ impl ReportWriter {
         events: EventHub,
     ) -> Self {
         let (queue, jobs) = mpsc::channel(capacity.max(1));
-        tokio::spawn(run(db, jobs, max_batch.max(1), events));
+        let (announce, announcements) = mpsc::channel(ANNOUNCE_BACKLOG);
+        tokio::spawn(publish(announcements, events));
+        tokio::spawn(run(db, jobs, max_batch.max(1), announce));
         Self { queue }
     }
 
@@ -100,11 +102,24 @@ impl ReportWriter {
     }
 }
 
+/// Batches of live events waiting to be published. Publishing (a `NOTIFY` on PostgreSQL) runs
+/// beside the writer so the next batch does not wait for it; a publisher this far behind slows the
+/// writer down instead of buffering more.
+const ANNOUNCE_BACKLOG: usize = 64;
+
+async fn publish(mut announcements: mpsc::Receiver<Vec<Event>>, events: EventHub) {
+    let mut pending = Vec::new();
+    while announcements.recv_many(&mut pending, ANNOUNCE_BACKLOG).await > 0 {
+        // In commit order, as few notifications as the payload size allows.
+        events.publish(pending.drain(..).flatten().collect()).await;
+    }
+}
+
 async fn run(
     db: DatabaseConnection,
     mut jobs: mpsc::Receiver<Job>,
     max_batch: usize,
-    events: EventHub,
+    announce: mpsc::Sender<Vec<Event>>,
 ) {
     let mut batch = Vec::with_capacity(max_batch);
     while jobs.recv_many(&mut batch, max_batch).await > 0 {
@@ -115,7 +130,8 @@ async fn run(
                     // The request may have gone away; the report is stored either way.
                     let _ = job.reply.send(Ok(outcome));
                 }
-                events.publish(stored_events).await;
+                // Only fails once the publisher is gone, at shutdown.
+                let _ = announce.send(stored_events).await;
             }
             Err(err) => {
                 tracing::error!(error = %err, reports = batch.len(), "failed to store a batch of reports");

@@ -7,7 +7,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::Utc;
 use futures::future::LocalBoxFuture;
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait};
 use uuid::Uuid;
 
 use super::{Permission, Role};
@@ -88,7 +88,8 @@ pub(crate) async fn authenticate(
     session_id: Uuid,
     request_id: Option<String>,
 ) -> Result<AuthUser, ApiError> {
-    // One query for "the user is active and this session of theirs is live"; a second for roles.
+    // One query: "the user is active and this session of theirs is live", with their roles (one
+    // row per role; a single row with no role for a user who has none).
     let live_session = Query::select()
         .column(auth_sessions::Column::UserId)
         .from(auth_sessions::Entity)
@@ -96,16 +97,28 @@ pub(crate) async fn authenticate(
         .and_where(auth_sessions::Column::RevokedAt.is_null())
         .and_where(auth_sessions::Column::ExpiresAt.gt(Utc::now()))
         .to_owned();
-    let user = users::Entity::find_by_id(user_id)
+    let rows: Vec<(String, Option<String>)> = users::Entity::find_by_id(user_id)
+        .select_only()
+        .column(users::Column::Username)
+        .column(user_roles::Column::RoleName)
+        .join(JoinType::LeftJoin, users::Relation::Roles.def())
         .filter(users::Column::Status.eq(Status::Active))
         .filter(users::Column::Id.in_subquery(live_session))
-        .one(&state.db)
-        .await?
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let username = rows
+        .first()
+        .map(|(name, _)| name.clone())
         .ok_or(ApiError::Unauthorized(INVALID))?;
-    let roles = roles_of(&state.db, user.id).await?;
+    let mut roles: Vec<Role> = rows
+        .iter()
+        .filter_map(|(_, role)| role.as_deref().and_then(Role::parse))
+        .collect();
+    roles.sort();
     Ok(AuthUser {
-        id: user.id,
-        username: user.username,
+        id: user_id,
+        username,
         roles,
         session_id,
         request_id,

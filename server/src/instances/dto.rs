@@ -96,7 +96,7 @@ impl From<instances::Model> for InstanceDto {
 }
 
 /// Filters of `GET /api/v1/instances`. Every value is bound as a parameter.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct InstanceFilter {
     pub application_id: Option<Uuid>,

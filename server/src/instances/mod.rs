@@ -7,3 +7,4 @@ pub mod metrics;
 pub mod presence;
 pub mod routes;
 pub mod service;
+pub mod totals;

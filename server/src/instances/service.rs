@@ -10,6 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::dto::{InstanceDto, InstanceFilter, ReportDto, ReportRange, UpdateInstance};
+use super::totals::ListTotals;
 use crate::agent::routes::invalid;
 use crate::audit::{self, Actor, Change};
 use crate::entity::{applications, instance_reports, instances};
@@ -20,6 +21,7 @@ const RESOURCE: &str = "instance";
 
 pub async fn list(
     db: &DatabaseConnection,
+    totals: &ListTotals,
     filter: &InstanceFilter,
     page: PageRequest,
 ) -> ApiResult<Page<InstanceDto>> {
@@ -51,7 +53,9 @@ pub async fn list(
     ) {
         query = query.filter(cond);
     }
-    let total = query.clone().count(db).await?;
+    let total = totals
+        .total(db, filter, query.clone().count(db))
+        .await?;
     let items = query
         .order_by_asc(C::Hostname)
         .order_by_asc(C::Id)

@@ -18,4 +18,5 @@ mod projects;
 mod rbac;
 mod tasks;
 mod throttling;
+mod totals;
 mod users;
