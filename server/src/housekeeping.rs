@@ -1,6 +1,7 @@
-//! Periodic clean-up of rows that no longer mean anything: spent throttling counters, long
-//! expired sessions, and report history and logs past their retention (see [`crate::retention`]).
-//! Every statement is an idempotent `DELETE`, so several replicas may run it at once.
+//! Periodic upkeep: spent throttling counters, long expired sessions, and report history and logs
+//! past their retention are removed (see [`crate::retention`]), and on PostgreSQL report history
+//! gets its partitions for the days ahead. Every step is idempotent, so several replicas may run
+//! it at once. The first run is at start-up.
 
 use std::time::Duration;
 
@@ -55,6 +56,15 @@ pub fn spawn(db: DatabaseConnection, policy: throttle::Policy, retention: Retent
                 }
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "housekeeping failed; retrying later"),
+            }
+            let today = Utc::now().date_naive();
+            let ahead = today + chrono::Duration::days(crate::retention::PARTITION_DAYS_AHEAD);
+            match crate::retention::ensure_report_partitions(&db, today, ahead).await {
+                Ok(0) => {}
+                Ok(created) => tracing::info!(created, "created report-history partitions"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "creating report-history partitions failed; retrying later");
+                }
             }
             match crate::retention::prune(&db, retention, Utc::now(), BATCH_ROWS).await {
                 Ok(removed) if removed != Removed::default() => {

@@ -2,12 +2,22 @@
 //! bounded batches (each its own short transaction, so neither the database nor other writers
 //! stall), and on PostgreSQL by one replica at a time (a transaction-scoped advisory lock per
 //! batch; a replica that cannot take it ends its run and leaves the work to the one holding it).
+//!
+//! On PostgreSQL report history lives in daily partitions (see
+//! [`migration::report_partitions`]): whole days past retention are dropped as tables, and only
+//! the rest (the day the cutoff falls in, and rows in the default partition) is deleted in batches.
+//! The server keeps partitions a week ahead of today.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use migration::report_partitions;
 use sea_orm::sea_query::{Query, SelectStatement};
-use sea_orm::{ColumnTrait, DatabaseConnection, DeleteMany, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DeleteMany, EntityTrait,
+    QueryFilter, Statement,
+};
 
 use crate::db::{begin_write, try_advisory_xact_lock};
 use crate::entity::{instance_reports, logs};
@@ -29,8 +39,117 @@ pub struct Retention {
 /// What one run deleted.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Removed {
+    /// Report rows deleted one batch at a time.
     pub reports: u64,
+    /// Whole days of report history dropped (PostgreSQL).
+    pub report_partitions: u64,
     pub logs: u64,
+}
+
+/// Days after today that always have a report-history partition (PostgreSQL).
+pub const PARTITION_DAYS_AHEAD: i64 = 7;
+
+async fn report_partition_names<C: ConnectionTrait>(db: &C) -> Result<Vec<String>, sea_orm::DbErr> {
+    db.query_all_raw(Statement::from_string(
+        DbBackend::Postgres,
+        report_partitions::LIST,
+    ))
+    .await?
+    .iter()
+    .map(|row| row.try_get_by_index::<String>(0))
+    .collect()
+}
+
+/// The days that have a report-history partition of their own (PostgreSQL; empty on SQLite).
+pub async fn report_partition_days(
+    db: &DatabaseConnection,
+) -> Result<Vec<NaiveDate>, sea_orm::DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(Vec::new());
+    }
+    Ok(report_partition_names(db)
+        .await?
+        .iter()
+        .filter_map(|name| report_partitions::day_of(name))
+        .collect())
+}
+
+/// PostgreSQL: gives every day from `from` to `to` its report-history partition; answers how many
+/// were created. Each day is its own transaction, so one that cannot be created (rows of that day
+/// already sit in the default partition) is reported and does not stop the others. Nothing to do
+/// on SQLite.
+pub async fn ensure_report_partitions(
+    db: &DatabaseConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<u64, sea_orm::DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(0);
+    }
+    let existing: HashSet<String> = report_partition_names(db).await?.into_iter().collect();
+    let mut created = 0;
+    for day in from.iter_days().take_while(|day| *day <= to) {
+        let name = report_partitions::name(day);
+        if existing.contains(&name) {
+            continue;
+        }
+        let txn = begin_write(db).await?;
+        // Replicas create the same partitions; one at a time, and `IF NOT EXISTS` for the rest.
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [PARTITION_LOCK.into()],
+        ))
+        .await?;
+        match txn
+            .execute_unprepared(&report_partitions::create(day))
+            .await
+        {
+            Ok(_) => {
+                txn.commit().await?;
+                created += 1;
+            }
+            Err(err) => {
+                tracing::error!(partition = %name, error = %err, "could not create a report-history partition; that day's reports stay in the default partition");
+            }
+        }
+    }
+    Ok(created)
+}
+
+/// The advisory lock key for creating partitions ("monihub" + 4).
+const PARTITION_LOCK: i64 = 0x6d6f_6e69_6875_6204;
+
+/// PostgreSQL: drops the partitions whose whole day is older than `cutoff`. `None` when another
+/// replica holds the retention lock.
+async fn drop_report_partitions(
+    db: &DatabaseConnection,
+    cutoff: DateTime<Utc>,
+) -> Result<Option<u64>, sea_orm::DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(Some(0));
+    }
+    let txn = begin_write(db).await?;
+    if !try_advisory_xact_lock(&txn, RETENTION_LOCK).await? {
+        return Ok(None);
+    }
+    // Dropping a partition briefly locks the parent; never queue writers behind a long wait.
+    txn.execute_unprepared("SET LOCAL lock_timeout = '5s'")
+        .await?;
+    let mut dropped = 0;
+    for name in report_partition_names(&txn).await? {
+        // Only names that parse as one of ours reach the statement.
+        let Some(day) = report_partitions::day_of(&name) else {
+            continue;
+        };
+        if report_partitions::end_of(day) <= cutoff {
+            txn.execute_unprepared(&format!("DROP TABLE {name}"))
+                .await?;
+            dropped += 1;
+        }
+    }
+    txn.commit().await?;
+    Ok(Some(dropped))
 }
 
 /// The tables retention prunes.
@@ -119,6 +238,10 @@ pub async fn prune(
         now - chrono::Duration::from_std(age).unwrap_or(chrono::Duration::days(3650))
     };
     let mut removed = Removed::default();
+    match drop_report_partitions(db, cutoff(retention.reports)).await? {
+        Some(dropped) => removed.report_partitions = dropped,
+        None => return Ok(removed),
+    }
     for table in [Table::Reports, Table::Logs] {
         let (age, count) = match table {
             Table::Reports => (retention.reports, &mut removed.reports),

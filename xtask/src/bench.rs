@@ -399,10 +399,7 @@ async fn idle_long_polls(
     use tokio::io::AsyncWriteExt;
 
     postgres.query_value(url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")?;
-    let address = server
-        .base_url()
-        .trim_start_matches("http://")
-        .to_owned();
+    let address = server.base_url().trim_start_matches("http://").to_owned();
     step(&format!(
         "idle long-polls: {IDLE_WINDOW_SECS} s of database statements with no agent waiting"
     ));
@@ -451,7 +448,9 @@ async fn idle_long_polls(
         }
     }
     if answered > 0 {
-        bail!("{answered} of {agents} long-polls were answered or closed early; see the server log");
+        bail!(
+            "{answered} of {agents} long-polls were answered or closed early; see the server log"
+        );
     }
     drop(connections);
     let run = IdleRun {

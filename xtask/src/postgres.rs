@@ -102,7 +102,18 @@ impl TestPostgres {
     /// The text of a one-value query, run with `psql` against `database_url`.
     pub fn query_value(&self, database_url: &str, sql: &str) -> anyhow::Result<String> {
         let output = Command::new(self.bin_dir.join("psql"))
-            .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", database_url, "-c", sql])
+            .args([
+                "-X",
+                "-q",
+                "-t",
+                "-A",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                database_url,
+                "-c",
+                sql,
+            ])
             .output()
             .context("failed to run psql")?;
         if !output.status.success() {

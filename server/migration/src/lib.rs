@@ -14,6 +14,8 @@ mod m20261203_000005_instances;
 mod m20261203_000006_logs;
 mod m20261203_000007_tasks;
 mod m20261203_000008_instance_set_version;
+mod m20261203_000009_partition_report_history;
+pub mod report_partitions;
 
 /// The ordered list of every migration the server knows.
 pub struct Migrator;
@@ -30,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_logs::Migration),
             Box::new(m20261203_000007_tasks::Migration),
             Box::new(m20261203_000008_instance_set_version::Migration),
+            Box::new(m20261203_000009_partition_report_history::Migration),
         ]
     }
 }

@@ -14,8 +14,8 @@
 //! The live-instance list order also gets a partial index, so a page is read in order without
 //! relying on fresh planner statistics.
 
-use sea_orm_migration::sea_orm::DatabaseBackend;
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DatabaseBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;

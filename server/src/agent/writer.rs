@@ -109,7 +109,11 @@ const ANNOUNCE_BACKLOG: usize = 64;
 
 async fn publish(mut announcements: mpsc::Receiver<Vec<Event>>, events: EventHub) {
     let mut pending = Vec::new();
-    while announcements.recv_many(&mut pending, ANNOUNCE_BACKLOG).await > 0 {
+    while announcements
+        .recv_many(&mut pending, ANNOUNCE_BACKLOG)
+        .await
+        > 0
+    {
         // In commit order, as few notifications as the payload size allows.
         events.publish(pending.drain(..).flatten().collect()).await;
     }

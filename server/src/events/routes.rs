@@ -22,6 +22,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 const TICKET_TTL_SECS: i64 = 30;
 /// How often an open socket re-checks that its session is still live.
 const RECHECK: Duration = Duration::from_secs(60);
+/// How long one event may wait for a client's socket to take it before the client is dropped.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A ticket for `GET /api/v1/ws?ticket=…`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -65,7 +67,8 @@ async fn issue_ticket(state: web::Data<AppState>, user: AuthUser) -> ApiResult<J
 
 /// The live-event WebSocket: JSON text messages `instance.online`, `instance.offline`,
 /// `instance.report` and `task.updated`, from every replica. A client that falls more than 1,024
-/// events behind is disconnected (close code 1013); the socket closes when the session ends.
+/// events behind is disconnected (close code 1013), one that stops reading for 5 s is dropped;
+/// the socket closes when the session ends.
 #[utoipa::path(
     tag = "events",
     params(TicketQuery),
@@ -101,8 +104,15 @@ async fn websocket(
                 event = events.recv() => match event {
                     Ok(event) => {
                         let Ok(text) = serde_json::to_string(&*event) else { continue };
-                        if session.text(text).await.is_err() {
-                            return;
+                        match tokio::time::timeout(SEND_TIMEOUT, session.text(text)).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(_)) => return,
+                            // Not reading at all: the socket's buffers are full. Drop it; a close
+                            // frame could not get through either.
+                            Err(_) => {
+                                tracing::info!("dropped a live-event client that stopped reading");
+                                return;
+                            }
                         }
                     }
                     Err(RecvError::Lagged(_)) => {

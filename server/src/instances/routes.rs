@@ -43,7 +43,9 @@ async fn list_instances(
 ) -> ApiResult<Json<Page<InstanceDto>>> {
     user.require(Permission::ReadFleet)?;
     let page = page.into_inner().validate()?;
-    Ok(Json(service::list(&state.db, &state.instance_totals, &filter, page).await?))
+    Ok(Json(
+        service::list(&state.db, &state.instance_totals, &filter, page).await?,
+    ))
 }
 
 /// An instance with its latest state and agent configuration.

@@ -53,9 +53,7 @@ pub async fn list(
     ) {
         query = query.filter(cond);
     }
-    let total = totals
-        .total(db, filter, query.clone().count(db))
-        .await?;
+    let total = totals.total(db, filter, query.clone().count(db)).await?;
     let items = query
         .order_by_asc(C::Hostname)
         .order_by_asc(C::Id)

@@ -160,3 +160,96 @@ async fn postgres_events_reach_clients_of_every_replica() {
     let event = delivered.expect("a report on one replica reaches a client of the other");
     assert_eq!(event["type"], "instance.report");
 }
+
+/// A client that stops reading is disconnected instead of being buffered for: it falls more than
+/// the backlog behind (close code 1013), or its socket stays full for `SEND_TIMEOUT` (dropped
+/// without a close frame, which could not get through); which comes first depends on the socket
+/// buffers. Either way it receives a small part of the flood, the connection ends, and the server
+/// goes on serving. The test floods the event channel through PostgreSQL.
+#[tokio::test]
+async fn postgres_a_client_that_stops_reading_is_dropped() {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    let app = spawn_app(Backend::Postgres).await;
+    let notify = |sql: &'static str| {
+        let db = app.db.clone();
+        async move {
+            db.execute_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .unwrap();
+        }
+    };
+    // A reading client proves the server's listener is up before the flood.
+    let ticket = issue_ticket(&app, &app.admin_token).await;
+    let mut probe = connect(&app.address, &ticket).await;
+    let ready = async {
+        loop {
+            notify(
+                r#"SELECT pg_notify('monihub_events', '[{"type":"instance.offline","instance_id":"00000000-0000-0000-0000-000000000000","at":"2026-12-03T10:00:00Z"}]')"#,
+            )
+            .await;
+            if tokio::time::timeout(
+                Duration::from_secs(1),
+                next_event(&mut probe, "instance.offline"),
+            )
+            .await
+            .is_ok()
+            {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), ready)
+        .await
+        .expect("the event listener starts");
+    drop(probe);
+
+    // The slow client: a small receive buffer, and it never reads.
+    let ticket = issue_ticket(&app, &app.admin_token).await;
+    let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+    tcp.set_recv_buffer_size(4096).unwrap();
+    let stream = tcp
+        .connect(app.address.trim_start_matches("http://").parse().unwrap())
+        .await
+        .unwrap();
+    let url = format!(
+        "{}/api/v1/ws?ticket={ticket}",
+        app.address.replace("http://", "ws://")
+    );
+    let (mut slow, _) = tokio_tungstenite::client_async(url, stream).await.unwrap();
+
+    // 2,000 notifications of 60 distinct events each: about 12 MB of events.
+    notify(
+        r#"SELECT pg_notify('monihub_events', (
+               SELECT '[' || string_agg(format(
+                   '{"type":"instance.offline","instance_id":"%s","at":"2026-12-03T10:00:00Z"}',
+                   gen_random_uuid()), ',') || ']'
+               FROM generate_series(1, 60) WHERE n > 0))
+           FROM generate_series(1, 2000) AS n"#,
+    )
+    .await;
+    tokio::time::sleep(monihub_server::events::routes::SEND_TIMEOUT + Duration::from_secs(3)).await;
+
+    let mut received = 0u64;
+    let ending = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            match slow.next().await {
+                Some(Ok(Message::Text(_))) => received += 1,
+                Some(Ok(Message::Close(frame))) => break format!("close frame {frame:?}"),
+                Some(Ok(_)) => {}
+                Some(Err(err)) => break format!("error {err}"),
+                None => break "end of stream".to_owned(),
+            }
+        }
+    })
+    .await
+    .expect("the server dropped the slow client");
+    assert!(received < 120_000, "{received} events were buffered for it");
+    assert!(
+        !ending.starts_with("close frame") || ending.contains("Again"),
+        "{ending}"
+    );
+    app.get("/api/v1/instances", &app.admin_token)
+        .await
+        .expect(200);
+}

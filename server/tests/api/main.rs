@@ -16,6 +16,7 @@ mod migrations;
 mod probes;
 mod projects;
 mod rbac;
+mod retention;
 mod tasks;
 mod throttling;
 mod totals;

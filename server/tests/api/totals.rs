@@ -105,8 +105,14 @@ async fn every_change_reaches_every_replica(backend: Backend) {
         .unwrap()
         .to_owned();
     let other = app.project("other").await;
-    assert_eq!(totals(&app, &replica, &format!("project_id={other}")).await, 0);
-    assert_eq!(totals(&app, &replica, &format!("project_id={project}")).await, 3);
+    assert_eq!(
+        totals(&app, &replica, &format!("project_id={other}")).await,
+        0
+    );
+    assert_eq!(
+        totals(&app, &replica, &format!("project_id={project}")).await,
+        3
+    );
     // The API cannot move an application today; the rule holds for any writer of the table.
     applications::Entity::update_many()
         .col_expr(
@@ -117,8 +123,14 @@ async fn every_change_reaches_every_replica(backend: Backend) {
         .exec(&app.db)
         .await
         .unwrap();
-    assert_eq!(totals(&app, &replica, &format!("project_id={other}")).await, 3);
-    assert_eq!(totals(&app, &replica, &format!("project_id={project}")).await, 0);
+    assert_eq!(
+        totals(&app, &replica, &format!("project_id={other}")).await,
+        3
+    );
+    assert_eq!(
+        totals(&app, &replica, &format!("project_id={project}")).await,
+        0
+    );
 
     // Soft deletion, then the application (and with it the rows) deleted.
     let list = app.get("/api/v1/instances", t).await.expect(200);
