@@ -97,6 +97,8 @@ pub struct Settings {
     pub report_queue_capacity: usize,
     /// The most reports stored in one transaction.
     pub report_batch_max: usize,
+    /// Report writers storing batches side by side (PostgreSQL; SQLite has one writer).
+    pub report_writers: usize,
     /// The `Content-Security-Policy` sent with every response (empty: none).
     pub content_security_policy: String,
     /// `Strict-Transport-Security` max-age to send (unset: no header; set it when MoniHub is only
@@ -142,6 +144,7 @@ impl Settings {
             .set_default("retention_logs", "30d")?
             .set_default("report_queue_capacity", 4096)?
             .set_default("report_batch_max", 500)?
+            .set_default("report_writers", 2)?
             .set_default("content_security_policy", DEFAULT_CONTENT_SECURITY_POLICY)?
             .set_default("database_max_connections", 10)?
             .set_default("database_idle_timeout", "10m")?;
@@ -250,6 +253,11 @@ impl Settings {
                 "MONIHUB_REPORT_QUEUE_CAPACITY must be at least 1 and MONIHUB_REPORT_BATCH_MAX \
                  between 1 and 5000"
                     .into(),
+            ));
+        }
+        if !(1..=16).contains(&self.report_writers) {
+            return Err(ConfigError::Invalid(
+                "MONIHUB_REPORT_WRITERS must be between 1 and 16".into(),
             ));
         }
         if self.database_max_connections == 0 {

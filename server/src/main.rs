@@ -5,6 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use monihub_server::cli::{Cli, run};
 
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -58,6 +58,7 @@ impl Server {
             db.clone(),
             settings.report_queue_capacity,
             settings.report_batch_max,
+            settings.report_writers,
             events.clone(),
         );
         let state = web::Data::new(AppState {

@@ -1,18 +1,26 @@
-//! The report writer: one task that stores agent reports in batches.
+//! The report writers: tasks that store agent reports in batches.
 //!
-//! Requests hand their report to a bounded queue and wait. The writer takes everything queued (up
+//! Requests hand their report to a bounded queue and wait. A writer takes everything queued (up
 //! to `max_batch`) and stores it in one transaction: one multi-row upsert of the instances' latest
 //! state (one row per instance, however many of its reports are in the batch) and one multi-row
 //! insert of the history. Only after the commit is each request answered, so an acknowledged report
 //! is never lost. When the queue is full the request is shed at once (503 with `Retry-After`)
 //! instead of growing a queue without bound.
+//!
+//! On PostgreSQL several writers work side by side, so one builds and sends its batch while
+//! another waits for its commit. Each instance always goes to the same writer: its reports are
+//! stored in the order they came, and two writers never lock the same instance rows (no deadlock
+//! between batches). SQLite allows one writer at a time, so it gets one.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, Utc};
 use monihub_agent_protocol::ReportRequest;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveEnum, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, Set,
+};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -53,7 +61,8 @@ const RETRY_AFTER_SECS: u64 = 1;
 /// The handle requests use to submit reports.
 #[derive(Debug, Clone)]
 pub struct ReportWriter {
-    queue: mpsc::Sender<Job>,
+    /// One queue per writer.
+    queues: Vec<mpsc::Sender<Job>>,
 }
 
 impl std::fmt::Debug for Job {
@@ -63,24 +72,49 @@ impl std::fmt::Debug for Job {
 }
 
 impl ReportWriter {
-    /// Starts the writer task; it runs until every handle is dropped.
+    /// Starts `writers` writer tasks (one on SQLite) sharing `capacity` queued reports; they run
+    /// until every handle is dropped.
     pub fn start(
         db: DatabaseConnection,
         capacity: usize,
         max_batch: usize,
+        writers: usize,
         events: EventHub,
     ) -> Self {
-        let (queue, jobs) = mpsc::channel(capacity.max(1));
+        let writers = if db.get_database_backend() == DbBackend::Postgres {
+            writers.max(1)
+        } else {
+            1
+        };
         let (announce, announcements) = mpsc::channel(ANNOUNCE_BACKLOG);
         tokio::spawn(publish(announcements, events));
-        tokio::spawn(run(db, jobs, max_batch.max(1), announce));
-        Self { queue }
+        let queues = (0..writers)
+            .map(|_| {
+                let (queue, jobs) = mpsc::channel((capacity / writers).max(1));
+                tokio::spawn(run(db.clone(), jobs, max_batch.max(1), announce.clone()));
+                queue
+            })
+            .collect();
+        Self { queues }
+    }
+
+    /// The writer of an instance: always the same one.
+    fn queue_of(&self, submission: &Submission) -> &mpsc::Sender<Job> {
+        let mut hasher = std::hash::DefaultHasher::new();
+        (
+            submission.application_id,
+            &submission.report.agent_instance_id,
+        )
+            .hash(&mut hasher);
+        // The modulo keeps the index below the length, which fits a usize.
+        let index = (hasher.finish() % self.queues.len() as u64) as usize;
+        &self.queues[index]
     }
 
     /// Queues a report and waits until it is stored (or refused).
     pub async fn submit(&self, submission: Submission) -> Result<Outcome, ApiError> {
         let (reply, answer) = oneshot::channel();
-        self.queue
+        self.queue_of(&submission)
             .try_send(Job { submission, reply })
             .map_err(|err| match err {
                 mpsc::error::TrySendError::Full(_) => ApiError::Busy {
@@ -396,11 +430,53 @@ fn report_row(instance_id: Uuid, submission: &Submission) -> instance_reports::A
 mod tests {
     use super::*;
 
+    /// Each instance has one writer, whatever else is queued; instances spread over writers.
+    #[test]
+    fn an_instance_always_goes_to_the_same_writer() {
+        let queues: Vec<_> = (0..3).map(|_| mpsc::channel(1).0).collect();
+        let writer = ReportWriter { queues };
+        let submission = |application_id: Uuid, agent: &str| Submission {
+            application_id,
+            report: serde_json::from_value(serde_json::json!({
+                "agent_instance_id": agent,
+                "agent_version": "1",
+                "reported_at": "2026-12-03T10:00:00Z",
+                "system": {"os_type": "linux", "hostname": "h"},
+                "hardware": {
+                    "cpu_usage_percent": 1.0,
+                    "memory_total_bytes": 1, "memory_used_bytes": 1,
+                    "disk_total_bytes": 1, "disk_used_bytes": 1
+                }
+            }))
+            .unwrap(),
+            received_at: Utc::now(),
+        };
+        let index = |s: &Submission| {
+            let queue = writer.queue_of(s);
+            writer
+                .queues
+                .iter()
+                .position(|q| q.same_channel(queue))
+                .unwrap()
+        };
+        let application = Uuid::new_v4();
+        let mut used = std::collections::HashSet::new();
+        for n in 0..60 {
+            let agent = format!("host-{n}");
+            let first = index(&submission(application, &agent));
+            assert_eq!(first, index(&submission(application, &agent)));
+            used.insert(first);
+        }
+        assert_eq!(used.len(), 3, "60 instances use every writer");
+    }
+
     /// With nobody storing, the queue fills and further reports are shed at once with a hint.
     #[tokio::test]
     async fn a_full_queue_sheds_instead_of_growing() {
         let (queue, _jobs) = mpsc::channel(2);
-        let writer = ReportWriter { queue };
+        let writer = ReportWriter {
+            queues: vec![queue],
+        };
         let submission = || Submission {
             application_id: Uuid::nil(),
             report: serde_json::from_value(serde_json::json!({
@@ -426,7 +502,7 @@ mod tests {
             })
             .collect();
         tokio::task::yield_now().await;
-        while writer.queue.capacity() > 0 {
+        while writer.queues[0].capacity() > 0 {
             tokio::task::yield_now().await;
         }
         // …the third is refused at once.

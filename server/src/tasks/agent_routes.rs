@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::dispatch;
 use super::dto::{AckRecord, PollQuery, TaskRecordDto};
+use super::notifier::Subscription;
 use crate::agent::AgentAuth;
 use crate::agent::routes::invalid;
 use crate::entity::task_records::{self, RecordStatus};
@@ -48,7 +49,7 @@ async fn poll_tasks(
     state: web::Data<AppState>,
     agent: AgentAuth,
     query: web::Query<PollQuery>,
-) -> ApiResult<Json<PollResponse>> {
+) -> ApiResult<HttpResponse> {
     let wait = query.wait.unwrap_or(30);
     if wait > MAX_WAIT_SECS {
         return Err(ApiError::field(
@@ -59,24 +60,52 @@ async fn poll_tasks(
     }
     let instance =
         dispatch::calling_instance(&state.db, agent.application_id, &query.agent_instance_id)
-            .await?;
-    // Registered before looking, so work that arrives in between still wakes us.
-    let subscription = state.tasks.subscribe(instance.id);
-    let woken = subscription.notify.notified();
-    tokio::pin!(woken);
-    woken.as_mut().enable();
-    let (tasks, cancelled) = claim(&state, instance.id).await?;
+            .await?
+            .id;
+    // Listening before looking, so work that arrives in between still wakes the poll.
+    let subscription = state.tasks.subscribe(instance);
+    let (tasks, cancelled) = claim(&state, instance).await?;
     if !tasks.is_empty() || !cancelled.is_empty() || wait == 0 {
-        return Ok(Json(PollResponse { tasks, cancelled }));
+        return Ok(HttpResponse::Ok().json(PollResponse { tasks, cancelled }));
     }
-    if tokio::time::timeout(Duration::from_secs(u64::from(wait)), woken)
+    // Nothing yet: the status line and headers go out now and only the body waits. The request,
+    // its extractors and the handler are released, so a waiting agent costs its connection and
+    // this small future, not a whole request: thousands can wait at once.
+    let state = state.into_inner();
+    let body = futures::stream::once(async move {
+        let answer = wait_then_claim(&state, instance, subscription, wait).await;
+        Ok::<_, std::convert::Infallible>(actix_web::web::Bytes::from(
+            serde_json::to_vec(&answer).unwrap_or_else(|_| b"{}".to_vec()),
+        ))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .streaming(body))
+}
+
+/// Waits up to `wait` seconds for work, then claims it. The status is already sent, so a failure
+/// here answers "nothing" (the work stays pending for the next poll) and is logged.
+async fn wait_then_claim(
+    state: &AppState,
+    instance: Uuid,
+    mut subscription: Subscription,
+    wait: u32,
+) -> PollResponse {
+    let woken = tokio::time::timeout(Duration::from_secs(u64::from(wait)), subscription.woken())
         .await
-        .is_err()
-    {
-        return Ok(Json(PollResponse::default()));
+        .is_ok();
+    drop(subscription);
+    if !woken {
+        return PollResponse::default();
     }
-    let (tasks, cancelled) = claim(&state, instance.id).await?;
-    Ok(Json(PollResponse { tasks, cancelled }))
+    // Boxed: while the poll waits, its future holds a pointer instead of this state machine.
+    match Box::pin(claim(state, instance)).await {
+        Ok((tasks, cancelled)) => PollResponse { tasks, cancelled },
+        Err(err) => {
+            tracing::warn!(error = %err, %instance, "claiming work after a long-poll failed; the agent polls again");
+            PollResponse::default()
+        }
+    }
 }
 
 /// Claims work for an instance and announces what was handed out.

@@ -9,7 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use std::pin::Pin;
+
 use tokio::sync::Notify;
+use tokio::sync::futures::OwnedNotified;
 use uuid::Uuid;
 
 /// The PostgreSQL channel.
@@ -23,19 +26,44 @@ pub struct TaskNotifier {
     waiters: Mutex<HashMap<Uuid, Arc<Notify>>>,
 }
 
-/// A registration of interest in one instance; dropping the last one forgets the instance.
-#[derive(Debug)]
-pub struct Subscription<'a> {
-    notifier: &'a TaskNotifier,
+/// A registration of interest in one instance, already listening when it is made (a wake that
+/// comes before [`Subscription::woken`] is awaited is not lost). It owns what it needs, so it can
+/// outlive the request that made it; dropping the last one forgets the instance.
+pub struct Subscription {
+    notifier: Arc<TaskNotifier>,
     instance: Uuid,
-    pub notify: Arc<Notify>,
+    /// Holds the only reference to the instance's `Notify` besides the map's (and those of other
+    /// subscriptions to the same instance).
+    woken: Option<Pin<Box<OwnedNotified>>>,
 }
 
-impl Drop for Subscription<'_> {
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("instance", &self.instance)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Subscription {
+    /// Resolves once work for the instance may have arrived since the subscription was made.
+    pub async fn woken(&mut self) {
+        if let Some(woken) = self.woken.as_mut() {
+            woken.as_mut().await;
+            self.woken = None;
+        }
+    }
+}
+
+impl Drop for Subscription {
     fn drop(&mut self) {
+        self.woken = None;
         let mut waiters = self.notifier.lock();
-        // Ours and the map's: nobody else is waiting for this instance.
-        if Arc::strong_count(&self.notify) <= 2 {
+        // Only the map holds it now: nobody else is waiting for this instance.
+        if waiters
+            .get(&self.instance)
+            .is_some_and(|notify| Arc::strong_count(notify) <= 1)
+        {
             waiters.remove(&self.instance);
         }
     }
@@ -47,13 +75,15 @@ impl TaskNotifier {
         self.waiters.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Registers interest in `instance`; await `subscription.notify.notified()`.
-    pub fn subscribe(&self, instance: Uuid) -> Subscription<'_> {
+    /// Registers interest in `instance`; await [`Subscription::woken`].
+    pub fn subscribe(self: &Arc<Self>, instance: Uuid) -> Subscription {
         let notify = self.lock().entry(instance).or_default().clone();
+        let mut woken = Box::pin(notify.notified_owned());
+        woken.as_mut().enable();
         Subscription {
-            notifier: self,
+            notifier: self.clone(),
             instance,
-            notify,
+            woken: Some(woken),
         }
     }
 
@@ -152,29 +182,31 @@ mod tests {
 
     #[tokio::test]
     async fn a_wake_reaches_only_that_instances_waiters_and_entries_are_forgotten() {
-        let notifier = TaskNotifier::default();
+        let notifier = Arc::new(TaskNotifier::default());
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
-        let sub_a = notifier.subscribe(a);
-        let sub_b = notifier.subscribe(b);
-        {
-            let waiting_a = sub_a.notify.notified();
-            let waiting_b = sub_b.notify.notified();
-            tokio::pin!(waiting_a, waiting_b);
-            waiting_a.as_mut().enable();
-            waiting_b.as_mut().enable();
-            notifier.wake([a]);
-            tokio::time::timeout(Duration::from_secs(5), waiting_a)
+        let gone = notifier.subscribe(a);
+        let mut sub_a = notifier.subscribe(a);
+        let mut sub_a_too = notifier.subscribe(a);
+        let mut sub_b = notifier.subscribe(b);
+        drop(gone);
+        assert_eq!(notifier.waiting_instances(), 2, "a still has waiters");
+        // Woken before anyone awaits: the subscriptions were already listening.
+        notifier.wake([a]);
+        tokio::time::timeout(Duration::from_secs(5), sub_a.woken())
+            .await
+            .expect("a is woken");
+        tokio::time::timeout(Duration::from_secs(5), sub_a_too.woken())
+            .await
+            .expect("every waiter of a is woken");
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), sub_b.woken())
                 .await
-                .expect("a is woken");
-            assert!(
-                tokio::time::timeout(Duration::from_millis(50), waiting_b)
-                    .await
-                    .is_err(),
-                "b is not"
-            );
-        }
-        assert_eq!(notifier.waiting_instances(), 2);
+                .is_err(),
+            "b is not"
+        );
         drop(sub_a);
+        drop(sub_a_too);
+        assert_eq!(notifier.waiting_instances(), 1);
         drop(sub_b);
         assert_eq!(notifier.waiting_instances(), 0);
     }
