@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use monihub_server::cli::{Cli, run};
 
+/// jemalloc with background purging: memory freed after a burst (thousands of agents polling at
+/// once) goes back to the system within seconds instead of staying with the process.
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

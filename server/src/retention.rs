@@ -13,14 +13,17 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use migration::report_partitions;
+use monihub_agent_protocol::LogLevel;
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DeleteMany, EntityTrait,
     QueryFilter, Statement,
 };
+use uuid::Uuid;
 
 use crate::db::{begin_write, try_advisory_xact_lock};
 use crate::entity::{instance_reports, logs};
+use crate::logs::operations::{self, Operation};
 
 /// Rows deleted per statement.
 pub const BATCH_ROWS: u64 = 5000;
@@ -226,8 +229,39 @@ async fn run_batch(
     Ok(Some(deleted))
 }
 
-/// Deletes rows older than their retention at `now`, `batch` rows at a time.
+/// Deletes rows older than their retention at `now`, `batch` rows at a time, and says what it
+/// removed in one server log line.
 pub async fn prune(
+    db: &DatabaseConnection,
+    retention: Retention,
+    now: DateTime<Utc>,
+    batch: u64,
+) -> Result<Removed, sea_orm::DbErr> {
+    let removed = remove_past(db, retention, now, batch).await?;
+    if removed != Removed::default() {
+        let line = Operation {
+            level: LogLevel::Info,
+            message: format!(
+                "retention removed {} report rows, {} days of report history and {} log lines",
+                removed.reports, removed.report_partitions, removed.logs
+            ),
+            application_id: None,
+            instance_id: None,
+            context: serde_json::json!({
+                "reports": removed.reports,
+                "report_partitions": removed.report_partitions,
+                "logs": removed.logs,
+                "report_retention_seconds": retention.reports.as_secs(),
+                "log_retention_seconds": retention.logs.as_secs(),
+            }),
+        };
+        operations::record(db, Uuid::now_v7(), now, vec![line]).await?;
+    }
+    Ok(removed)
+}
+
+/// Deletes rows older than their retention at `now`, `batch` rows at a time.
+async fn remove_past(
     db: &DatabaseConnection,
     retention: Retention,
     now: DateTime<Utc>,

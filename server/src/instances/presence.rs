@@ -12,8 +12,11 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use monihub_agent_protocol::LogLevel;
+
 use crate::entity::instances;
 use crate::events::{Event, EventHub};
+use crate::logs::operations::{self, Operation};
 
 /// The advisory lock key of the sweep ("monihub" + 1).
 const SWEEP_LOCK: i64 = 0x6d6f_6e69_6875_6201;
@@ -39,12 +42,28 @@ pub async fn sweep(
         .filter(instances::Column::DeletedAt.is_null())
         .filter(instances::Column::LastReportAt.lt(cutoff))
         .exec_with_returning(&txn)
-        .await?
-        .into_iter()
-        .map(|i| i.id)
+        .await?;
+    let lines = gone
+        .iter()
+        .map(|instance| Operation {
+            level: LogLevel::Warn,
+            message: format!(
+                "instance {} went offline: no report since {}",
+                instance.hostname,
+                instance.last_report_at.to_rfc3339()
+            ),
+            application_id: Some(instance.application_id),
+            instance_id: Some(instance.id),
+            context: serde_json::json!({
+                "agent_instance_id": instance.agent_instance_id,
+                "last_report_at": instance.last_report_at,
+                "offline_after_seconds": offline_after.as_secs(),
+            }),
+        })
         .collect();
+    operations::record(&txn, Uuid::now_v7(), now, lines).await?;
     txn.commit().await?;
-    Ok(gone)
+    Ok(gone.into_iter().map(|i| i.id).collect())
 }
 
 /// Sweeps every `offline_after / 3` (at least every 5 s, at most every 60 s) for as long as the

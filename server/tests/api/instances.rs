@@ -367,6 +367,26 @@ async fn instances_go_offline_and_come_back(backend: Backend) {
         4,
         "each instance goes offline exactly once: {gone:?}"
     );
+    // Once in the server's operation log too, one line per instance.
+    let lines = app
+        .get("/api/v1/logs?source=server&level=warn", t)
+        .await
+        .expect(200);
+    assert_eq!(lines.body["total"], 4);
+    let mut logged: Vec<String> = lines
+        .strings("instance_id")
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    logged.sort();
+    let mut expected: Vec<String> = gone.iter().map(|id| id.to_string()).collect();
+    expected.sort();
+    assert_eq!(logged, expected);
+    assert!(
+        lines.strings("message")[0].contains("went offline"),
+        "{:?}",
+        lines.body
+    );
     let offline = app
         .get("/api/v1/instances?online=false&per_page=10", t)
         .await

@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use monihub_server::entity::logs;
 use monihub_server::logs::export::PAGE_ROWS;
-use sea_orm::{EntityTrait, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
 use crate::helpers::{Backend, TestApp, agent_report, spawn_app};
@@ -279,9 +279,35 @@ async fn retention_deletes_only_old_rows(backend: Backend) {
             .unwrap(),
         1
     );
-    assert_eq!(logs::Entity::find().count(&app.db).await.unwrap(), 1);
+    let agent_lines = || {
+        logs::Entity::find()
+            .filter(logs::Column::Source.eq("agent"))
+            .count(&app.db)
+    };
+    assert_eq!(agent_lines().await.unwrap(), 1);
+    // Each run that removed something says so once in the server's log.
+    let summaries = logs::Entity::find()
+        .filter(logs::Column::Source.eq("server"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    let runs = [a.reports + a.logs, b.reports + b.logs]
+        .iter()
+        .filter(|n| **n > 0)
+        .count();
+    assert_eq!(summaries.len(), runs, "{summaries:?}");
+    assert!(summaries[0].message.starts_with("retention removed"));
     let again = prune(&app.db, retention, now, 100).await.unwrap();
     assert_eq!(again, monihub_server::retention::Removed::default());
+    assert_eq!(
+        logs::Entity::find()
+            .filter(logs::Column::Source.eq("server"))
+            .count(&app.db)
+            .await
+            .unwrap(),
+        summaries.len() as u64,
+        "nothing removed, nothing said"
+    );
 }
 
 crate::on_both_databases!(

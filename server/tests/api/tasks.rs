@@ -327,6 +327,35 @@ async fn the_server_times_out_silent_runs_and_attempts_are_counted(backend: Back
         .await
         .unwrap();
     assert_eq!(swept.timed_out, 1);
+    // Both steps are in the server's operation log, with the instance and its application.
+    let lines = app
+        .get(
+            &format!("/api/v1/logs?source=server&instance_id={}", s.web1),
+            &app.admin_token,
+        )
+        .await
+        .expect(200);
+    let mut messages = lines.strings("message");
+    messages.sort();
+    assert_eq!(
+        messages,
+        [
+            "task record got no result before its deadline: retrying",
+            "task record got no result before its deadline: timed out",
+        ]
+    );
+    let shop = app
+        .get(&format!("/api/v1/instances/{}", s.web1), &app.admin_token)
+        .await
+        .expect(200)
+        .body["application_id"]
+        .clone();
+    for item in lines.body["items"].as_array().unwrap() {
+        assert_eq!(item["application_id"], shop);
+        assert_eq!(item["level"], "warn");
+        assert_eq!(item["context"]["task_id"].as_str(), Some(task_id.as_str()));
+        assert!(item["trace_id"].is_string());
+    }
     let records = app
         .get(
             &format!("/api/v1/tasks/{task_id}/records?status=timeout"),
