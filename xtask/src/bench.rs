@@ -387,6 +387,15 @@ async fn statement_rate(postgres: &TestPostgres, url: &str) -> anyhow::Result<f6
     Ok(((after - before - 1.0).max(0.0)) / IDLE_WINDOW_SECS as f64)
 }
 
+/// Whether what a long-poll connection received so far is the head of a 200 answer whose body
+/// has not ended.
+fn still_waiting(received: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(received).to_ascii_lowercase();
+    text.starts_with("http/1.1 200")
+        && text.contains("transfer-encoding: chunked")
+        && !text.contains("\r\n0\r\n\r\n")
+}
+
 /// Opens `agents` connections, each sending one long-poll for its own instance (`fleet-N`,
 /// registered by the list benchmark), and measures while they all wait.
 async fn idle_long_polls(
@@ -438,12 +447,14 @@ async fn idle_long_polls(
     let statements_per_sec_waiting = statement_rate(postgres, url).await?;
     let rss_waiting_mib = rss_mib(server.pid())?;
     // Every poll must still be waiting: an early answer (an error, a closed connection) would
-    // make the figures meaningless.
-    let mut buffer = [0u8; 256];
+    // make the figures meaningless. A waiting poll has its status line and headers (200, chunked)
+    // and no end of body yet.
+    let mut buffer = [0u8; 2048];
     let mut answered = 0;
     for stream in &connections {
         match stream.try_read(&mut buffer) {
             Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
+            Ok(n) if n > 0 && still_waiting(&buffer[..n]) => {}
             _ => answered += 1,
         }
     }
@@ -594,6 +605,18 @@ Transfer/sec:      1.99MB
         assert_eq!(parse_duration_ms("850.00us"), Some(0.85));
         assert_eq!(parse_duration_ms("1.50s"), Some(1500.0));
         assert!(parse_wrk("nothing useful").is_err());
+    }
+
+    #[test]
+    fn a_waiting_poll_is_told_from_an_answered_one() {
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                    transfer-encoding: chunked\r\n\r\n";
+        assert!(still_waiting(head.as_bytes()));
+        let done = format!("{head}1e\r\n{{\"tasks\":[],\"cancelled\":[]}}\r\n0\r\n\r\n");
+        assert!(!still_waiting(done.as_bytes()));
+        assert!(!still_waiting(
+            b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\n\r\n"
+        ));
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod m20261203_000006_logs;
 mod m20261203_000007_tasks;
 mod m20261203_000008_instance_set_version;
 mod m20261203_000009_partition_report_history;
+mod m20261203_000010_hot_instance_updates;
 pub mod report_partitions;
 
 /// The ordered list of every migration the server knows.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000007_tasks::Migration),
             Box::new(m20261203_000008_instance_set_version::Migration),
             Box::new(m20261203_000009_partition_report_history::Migration),
+            Box::new(m20261203_000010_hot_instance_updates::Migration),
         ]
     }
 }

@@ -226,7 +226,7 @@ async fn store<'a>(
     let rows = latest.values().map(|l| instance_row(l.submission, l.count));
     let rows: Vec<instances::ActiveModel> = rows.collect();
     let mut stored = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(INSTANCES_PER_UPSERT) {
+    for chunk in shaped_chunks(&rows, INSTANCES_PER_UPSERT) {
         stored.extend(
             instances::Entity::insert_many(chunk.to_vec())
                 .on_conflict(upsert_latest_state())
@@ -257,7 +257,7 @@ async fn store<'a>(
         }
     }
     // Chunks keep every statement well below the databases' bound-parameter limits.
-    for chunk in history.chunks(ROWS_PER_INSERT) {
+    for chunk in shaped_chunks(&history, ROWS_PER_INSERT) {
         instance_reports::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
             .await?;
@@ -290,10 +290,35 @@ async fn store<'a>(
     Ok((outcomes, events))
 }
 
+/// Splits `rows` into chunks whose sizes are powers of two (at most `max`), largest first.
+///
+/// A multi-row statement's text depends on its row count, and the database parses and plans each
+/// new text from scratch (a 64-row upsert has over 2,000 parameters). With power-of-two sizes a
+/// handful of statement shapes serve every batch, so they stay prepared and planned on each
+/// connection; a batch of 61 rows takes 5 statements instead of one never seen before.
+fn shaped_chunks<T>(rows: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    let max = max.max(1);
+    let largest = if max.is_power_of_two() {
+        max
+    } else {
+        max.next_power_of_two() / 2
+    };
+    let mut rest = rows;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let size = largest.min(1 << rest.len().ilog2());
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        Some(chunk)
+    })
+}
+
 /// Instances per upsert (33 columns each).
-const INSTANCES_PER_UPSERT: usize = 500;
+const INSTANCES_PER_UPSERT: usize = 256;
 /// Rows per multi-row insert (at most about 16 columns each).
-const ROWS_PER_INSERT: usize = 1000;
+const ROWS_PER_INSERT: usize = 1024;
 
 fn log_rows(instance_id: Uuid, submission: &Submission) -> impl Iterator<Item = logs::ActiveModel> {
     let report = &submission.report;
@@ -429,6 +454,33 @@ fn report_row(instance_id: Uuid, submission: &Submission) -> instance_reports::A
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_are_powers_of_two_and_keep_every_row_in_order() {
+        let rows: Vec<u32> = (0..1000).collect();
+        for n in [0, 1, 2, 3, 61, 64, 255, 1000] {
+            let chunks: Vec<&[u32]> = shaped_chunks(&rows[..n], 256).collect();
+            assert!(
+                chunks
+                    .iter()
+                    .all(|c| c.len().is_power_of_two() && c.len() <= 256)
+            );
+            let back: Vec<u32> = chunks.concat();
+            assert_eq!(back, rows[..n]);
+        }
+        assert_eq!(
+            shaped_chunks(&rows[..61], 256)
+                .map(<[u32]>::len)
+                .collect::<Vec<_>>(),
+            [32, 16, 8, 4, 1]
+        );
+        assert_eq!(
+            shaped_chunks(&rows[..5], 3)
+                .map(<[u32]>::len)
+                .collect::<Vec<_>>(),
+            [2, 2, 1]
+        );
+    }
 
     /// Each instance has one writer, whatever else is queued; instances spread over writers.
     #[test]
