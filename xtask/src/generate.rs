@@ -6,6 +6,9 @@ use anyhow::Context;
 
 use crate::util::{step, workspace_root};
 
+/// The committed CRD, relative to the workspace root.
+pub const CRD_FILE: &str = "crds/monihub.aione.tech_monihubs.yaml";
+
 pub fn generate() -> anyhow::Result<()> {
     let root = workspace_root();
     step("writing server/openapi.json");
@@ -29,5 +32,28 @@ pub fn generate() -> anyhow::Result<()> {
         );
     }
     std::fs::write(root.join("server/openapi.json"), &output.stdout)?;
+
+    step("writing crds/monihub.aione.tech_monihubs.yaml");
+    let output = Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args([
+            "run",
+            "--quiet",
+            "--locked",
+            "-p",
+            "monihub-operator",
+            "--",
+            "crd",
+        ])
+        .output()
+        .context("failed to run monihub-operator crd")?;
+    if !output.status.success() {
+        anyhow::bail!(
+            "monihub-operator crd failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    std::fs::create_dir_all(root.join("crds"))?;
+    std::fs::write(root.join(CRD_FILE), &output.stdout)?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use super::{build, processes, up, versions};
 use crate::util::{run_cmd, step, workspace_root};
 
 /// Crates whose integration tests need the control plane.
-pub const SUITES: &[&str] = &["monihub-testenv"];
+pub const SUITES: &[&str] = &["monihub-testenv", "monihub-operator"];
 
 /// The running control plane; stopped when dropped, so a panic or an early return cannot leave
 /// it running.

@@ -1,0 +1,11 @@
+//! monihub-operator: turns one `MoniHub` resource into the running stack.
+
+pub mod crd;
+
+pub use crd::{MoniHub, MoniHubSpec, MoniHubStatus};
+
+/// The CRD as YAML, exactly as committed under `crds/`.
+pub fn crd_yaml() -> anyhow::Result<String> {
+    use kube::CustomResourceExt;
+    Ok(serde_saphyr::to_string(&MoniHub::crd())?)
+}
