@@ -14,6 +14,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::agent::ReportWriter;
+use crate::agent::tokens::AgentTokens;
 use crate::auth::{Hasher, JwtKeys};
 use crate::config::Settings;
 use crate::events::EventHub;
@@ -61,6 +62,8 @@ impl Server {
             settings.report_writers,
             events.clone(),
         );
+        let agent_tokens = Arc::new(AgentTokens::for_backend(db.get_database_backend()));
+        crate::agent::tokens::spawn_listener(&db, agent_tokens.clone());
         let state = web::Data::new(AppState {
             db,
             jwt: JwtKeys::new(jwt_secret)?,
@@ -71,6 +74,7 @@ impl Server {
             tasks: task_notifier,
             events,
             instance_totals: Default::default(),
+            agent_tokens,
         });
         let doc = openapi::document();
         let server = HttpServer::new(move || {

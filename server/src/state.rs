@@ -7,6 +7,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::agent::ReportWriter;
+use crate::agent::tokens::AgentTokens;
 use crate::auth::service::LoginPolicy;
 use crate::auth::{Hasher, JwtKeys};
 use crate::config::Settings;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub events: EventHub,
     /// Exact instance-list totals, kept while the instance set is unchanged.
     pub instance_totals: ListTotals,
+    /// Agent tokens already checked.
+    pub agent_tokens: Arc<AgentTokens>,
 }
 
 impl AppState {

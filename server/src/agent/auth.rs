@@ -1,5 +1,6 @@
 //! The `AgentAuth` extractor: a request carrying a valid agent token, resolved to its application.
-//! The token is compared by its SHA-256 hash; a rotated token stops working at once.
+//! The token is compared by its SHA-256 hash; a rotated token stops working at once (checked
+//! tokens are cached, and forgotten on every change: see [`super::tokens`]).
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -7,6 +8,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures::future::LocalBoxFuture;
 use uuid::Uuid;
 
+use crate::agent::tokens::Resolved;
 use crate::applications::token::TOKEN_PREFIX;
 use crate::entity::Status;
 use crate::error::ApiError;
@@ -44,16 +46,29 @@ impl FromRequest for AgentAuth {
             let state = state.ok_or_else(|| {
                 ApiError::Internal(anyhow::anyhow!("application state is not configured"))
             })?;
-            let application = crate::applications::service::find_by_agent_token(&state.db, &token)
-                .await?
-                .ok_or(ApiError::Unauthorized(INVALID))?;
-            if application.status != Status::Active {
+            let hash = crate::applications::token::hash(&token);
+            let resolved = match state.agent_tokens.lookup(&hash) {
+                (Some(resolved), _) => resolved,
+                (None, generation) => {
+                    let application =
+                        crate::applications::service::find_by_agent_token(&state.db, &token)
+                            .await?
+                            .ok_or(ApiError::Unauthorized(INVALID))?;
+                    let resolved = Resolved {
+                        application_id: application.id,
+                        active: application.status == Status::Active,
+                    };
+                    state.agent_tokens.remember(generation, hash, resolved);
+                    resolved
+                }
+            };
+            if !resolved.active {
                 return Err(ApiError::Forbidden(
                     "the application is disabled; its agents are not accepted".into(),
                 ));
             }
             Ok(AgentAuth {
-                application_id: application.id,
+                application_id: resolved.application_id,
             })
         })
     }

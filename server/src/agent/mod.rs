@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod routes;
+pub mod tokens;
 pub mod writer;
 
 pub use auth::AgentAuth;

@@ -107,9 +107,11 @@ async fn update_application(
     body: Json<UpdateApplication>,
 ) -> ApiResult<Json<ApplicationDto>> {
     user.require(Permission::ManageFleet)?;
-    Ok(Json(
-        service::update(&state.db, &user.actor(), *id, body.into_inner()).await?,
-    ))
+    Ok(Json({
+        let updated = service::update(&state.db, &user.actor(), *id, body.into_inner()).await?;
+        state.agent_tokens.forget_all();
+        updated
+    }))
 }
 
 /// Delete an application.
@@ -130,6 +132,7 @@ async fn delete_application(
 ) -> ApiResult<HttpResponse> {
     user.require(Permission::ManageFleet)?;
     service::delete(&state.db, &user.actor(), *id).await?;
+    state.agent_tokens.forget_all();
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -152,6 +155,7 @@ async fn rotate_agent_token(
 ) -> ApiResult<HttpResponse> {
     user.require(Permission::ManageFleet)?;
     let issued = service::rotate_agent_token(&state.db, &user.actor(), *id).await?;
+    state.agent_tokens.forget_all();
     Ok(HttpResponse::Created()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(issued))

@@ -162,6 +162,8 @@ pub async fn update(
         },
     )
     .await?;
+    // Every replica forgets the agent tokens it checked (delivered on commit).
+    crate::agent::tokens::announce(&txn).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -200,6 +202,8 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> ApiResu
         },
     )
     .await?;
+    // Every replica forgets the agent tokens it checked (delivered on commit).
+    crate::agent::tokens::announce(&txn).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -233,6 +237,8 @@ pub async fn rotate_agent_token(
         },
     )
     .await?;
+    // Every replica forgets the agent tokens it checked (delivered on commit).
+    crate::agent::tokens::announce(&txn).await?;
     txn.commit().await?;
     Ok(IssuedAgentToken {
         token: new.token,

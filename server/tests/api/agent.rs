@@ -284,3 +284,55 @@ crate::on_both_databases!(
     a_disabled_instance_is_refused,
     concurrent_reports_are_all_stored,
 );
+
+/// Reports to `address` with `token` until the answer is `status`; fails after a bound (the
+/// change travels to the other replica through NOTIFY, asynchronously).
+async fn until_status(app: &TestApp, address: &str, token: &str, status: u16) {
+    let body = agent_report("host-1", 1.0);
+    for _ in 0..100 {
+        let reply = app
+            .client
+            .post(format!("{address}/api/v1/agent/report"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        if reply.status() == status {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{address} never answered {status}");
+}
+
+/// Checked agent tokens are cached per replica; a rotation or a disabled application on one
+/// replica reaches the others' caches too.
+#[tokio::test]
+async fn postgres_token_changes_reach_every_replica() {
+    let app = spawn_app(Backend::Postgres).await;
+    let replica = app.spawn_replica().await;
+    let (shop, old_token) = app.application_with_token("shop").await;
+    // The replica has checked (and cached) the token.
+    until_status(&app, &replica, &old_token, 200).await;
+    until_status(&app, &replica, &old_token, 200).await;
+    let rotated = app
+        .post(
+            &format!("/api/v1/applications/{shop}/agent-token"),
+            &app.admin_token,
+            json!({}),
+        )
+        .await
+        .expect(201);
+    let new_token = rotated.body["token"].as_str().unwrap().to_owned();
+    until_status(&app, &replica, &old_token, 401).await;
+    until_status(&app, &replica, &new_token, 200).await;
+    app.patch(
+        &format!("/api/v1/applications/{shop}"),
+        &app.admin_token,
+        json!({"status": "disabled"}),
+    )
+    .await
+    .expect(200);
+    until_status(&app, &replica, &new_token, 403).await;
+}
