@@ -267,6 +267,7 @@ fn server(args: ServerArgs) -> anyhow::Result<()> {
         database.url(),
         &agent_token,
         10_000,
+        args.runs,
     ))?;
     server.ensure_running()?;
     write_results(&args, &ingestion, &listing, &idle)?;
@@ -357,10 +358,16 @@ struct IdleRun {
     statements_per_sec_baseline: f64,
     statements_per_sec_waiting: f64,
     window_secs: u64,
+    rounds: usize,
 }
 
+/// How long each benchmark poll asks to wait: longer than opening them all and measuring.
+const POLL_WAIT_SECS: u64 = 40;
+/// After the polls end, time for the allocator to hand freed memory back before the next round.
+const SETTLE_SECS: u64 = 15;
+
 /// Seconds each statement-counting window lasts.
-const IDLE_WINDOW_SECS: u64 = 20;
+const IDLE_WINDOW_SECS: u64 = 10;
 
 fn rss_mib(pid: u32) -> anyhow::Result<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
@@ -404,6 +411,7 @@ async fn idle_long_polls(
     url: &str,
     agent_token: &str,
     agents: usize,
+    rounds: usize,
 ) -> anyhow::Result<IdleRun> {
     use tokio::io::AsyncWriteExt;
 
@@ -415,62 +423,81 @@ async fn idle_long_polls(
     let rss_before_mib = rss_mib(server.pid())?;
     let statements_per_sec_baseline = statement_rate(postgres, url).await?;
 
-    step(&format!("idle long-polls: opening {agents} waiting agents"));
-    let mut connections = Vec::with_capacity(agents);
-    for n in 0..agents {
-        let mut stream = tokio::net::TcpStream::connect(&address)
-            .await
-            .with_context(|| format!("connection {n} failed (is `ulimit -n` above {agents}?)"))?;
-        let request = format!(
-            "GET /api/v1/agent/tasks?agent_instance_id=fleet-{n}&wait=60 HTTP/1.1\r\n\
-             Host: {address}\r\nAuthorization: Bearer {agent_token}\r\n\r\n"
+    let mut rss = Vec::with_capacity(rounds);
+    let mut rates = Vec::with_capacity(rounds);
+    for round in 1..=rounds.max(1) {
+        step(&format!(
+            "idle long-polls, round {round}/{rounds}: opening {agents} waiting agents"
+        ));
+        let mut connections = Vec::with_capacity(agents);
+        for n in 0..agents {
+            let mut stream = tokio::net::TcpStream::connect(&address)
+                .await
+                .with_context(|| {
+                    format!("connection {n} failed (is `ulimit -n` above {agents}?)")
+                })?;
+            let request = format!(
+                "GET /api/v1/agent/tasks?agent_instance_id=fleet-{n}&wait={POLL_WAIT_SECS} HTTP/1.1\r\n\
+                 Host: {address}\r\nAuthorization: Bearer {agent_token}\r\n\r\n"
+            );
+            stream.write_all(request.as_bytes()).await?;
+            connections.push(stream);
+            if (n + 1) % 2_000 == 0 {
+                println!("    {} connected", n + 1);
+            }
+        }
+        let opened = std::time::Instant::now();
+        // Each poll looks for work once when it arrives; wait until those lookups are over.
+        let mut last = statements(postgres, url)?;
+        for _ in 0..30 {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let now = statements(postgres, url)?;
+            if now - last < 20.0 {
+                break;
+            }
+            last = now;
+        }
+        step(&format!(
+            "idle long-polls, round {round}/{rounds}: {IDLE_WINDOW_SECS} s of database statements \
+             with {agents} agents waiting"
+        ));
+        let statements_per_sec_waiting = statement_rate(postgres, url).await?;
+        let rss_waiting_mib = rss_mib(server.pid())?;
+        // Every poll must still be waiting: an early answer (an error, a closed connection) would
+        // make the figures meaningless. A waiting poll has its status line and headers (200, chunked)
+        // and no end of body yet.
+        let mut buffer = [0u8; 2048];
+        let mut answered = 0;
+        for stream in &connections {
+            match stream.try_read(&mut buffer) {
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
+                Ok(n) if n > 0 && still_waiting(&buffer[..n]) => {}
+                _ => answered += 1,
+            }
+        }
+        if answered > 0 {
+            bail!(
+                "{answered} of {agents} long-polls were answered or closed early; see the server log"
+            );
+        }
+        drop(connections);
+        println!(
+            "    round {round}: {rss_waiting_mib:.0} MiB, {statements_per_sec_waiting:.2} statements/s"
         );
-        stream.write_all(request.as_bytes()).await?;
-        connections.push(stream);
-        if (n + 1) % 2_000 == 0 {
-            println!("    {} connected", n + 1);
-        }
+        rss.push(rss_waiting_mib);
+        rates.push(statements_per_sec_waiting);
+        // The server answers the polls when their wait ends; then its memory settles.
+        let settled = opened + Duration::from_secs(POLL_WAIT_SECS + SETTLE_SECS);
+        tokio::time::sleep(settled.saturating_duration_since(std::time::Instant::now())).await;
     }
-    // Each poll looks for work once when it arrives; wait until those lookups are over.
-    let mut last = statements(postgres, url)?;
-    for _ in 0..30 {
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let now = statements(postgres, url)?;
-        if now - last < 20.0 {
-            break;
-        }
-        last = now;
-    }
-    step(&format!(
-        "idle long-polls: {IDLE_WINDOW_SECS} s of database statements with {agents} agents waiting"
-    ));
-    let statements_per_sec_waiting = statement_rate(postgres, url).await?;
-    let rss_waiting_mib = rss_mib(server.pid())?;
-    // Every poll must still be waiting: an early answer (an error, a closed connection) would
-    // make the figures meaningless. A waiting poll has its status line and headers (200, chunked)
-    // and no end of body yet.
-    let mut buffer = [0u8; 2048];
-    let mut answered = 0;
-    for stream in &connections {
-        match stream.try_read(&mut buffer) {
-            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {}
-            Ok(n) if n > 0 && still_waiting(&buffer[..n]) => {}
-            _ => answered += 1,
-        }
-    }
-    if answered > 0 {
-        bail!(
-            "{answered} of {agents} long-polls were answered or closed early; see the server log"
-        );
-    }
-    drop(connections);
     let run = IdleRun {
         agents,
         rss_before_mib,
-        rss_waiting_mib,
+        rss_waiting_mib: median(rss),
         statements_per_sec_baseline,
-        statements_per_sec_waiting,
+        statements_per_sec_waiting: median(rates),
         window_secs: IDLE_WINDOW_SECS,
+        rounds: rounds.max(1),
     };
     println!("    {run:?}");
     Ok(run)
@@ -527,13 +554,15 @@ fn write_results(
     )?;
     writeln!(
         text,
-        "\nIdle long-polls: {} agents each hold `GET /api/v1/agent/tasks?wait=60` open (one \
-         connection each, opened by the benchmark itself). The database's statements are counted \
-         with `pg_stat_statements` over {} s, first with no agent waiting, then with all of them \
-         waiting; the difference is what waiting costs. The remaining statements are the \
-         server's periodic sweeps (task leases and timeouts every 5 s, presence), which do not \
-         grow with the fleet.\n",
-        idle.agents, idle.window_secs
+        "\nIdle long-polls: {} agents each hold `GET /api/v1/agent/tasks?wait={}` open (one \
+         connection each, opened by the benchmark itself, as fast as it can). The database's \
+         statements are counted with `pg_stat_statements` over {} s, first with no agent waiting, \
+         then with all of them waiting; the difference is what waiting costs. The remaining \
+         statements are the server's periodic sweeps (task leases and timeouts every 5 s, \
+         presence), which do not grow with the fleet. Resident memory is read from \
+         `/proc/<pid>/status` at the end of the window. Medians of {} rounds; each round waits \
+         for the polls to end and memory to settle before the next.\n",
+        idle.agents, POLL_WAIT_SECS, idle.window_secs, idle.rounds
     )?;
     writeln!(
         text,
