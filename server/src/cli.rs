@@ -105,13 +105,17 @@ async fn connect(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnect
 
 async fn serve(settings: Settings, migrate: bool) -> anyhow::Result<()> {
     let jwt_secret = resolve_jwt_secret(&settings)?;
-    let db = connect(&settings).await?;
     if migrate {
-        db::migrate_up(&db)
+        let migrator =
+            db::connect_for_migrations(&settings.database_url(), settings.database_idle_timeout)
+                .await?;
+        db::migrate_up(&migrator)
             .await
             .context("failed to apply migrations")?;
+        migrator.close().await?;
         tracing::info!("database schema is current");
     }
+    let db = connect(&settings).await?;
     let pending = db::pending_migrations(&db).await.unwrap_or_default();
     if pending.is_empty() {
         bootstrap_admin(&db, &settings).await;
@@ -231,7 +235,8 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<SecretString> {
 }
 
 async fn migrate_command(settings: Settings, cmd: MigrateCommand) -> anyhow::Result<()> {
-    let db = connect(&settings).await?;
+    let db = db::connect_for_migrations(&settings.database_url(), settings.database_idle_timeout)
+        .await?;
     match cmd {
         MigrateCommand::Up => {
             db::migrate_up(&db)

@@ -140,6 +140,17 @@ pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
     ensure_roles(db).await
 }
 
+/// A connection for running migrations: a pool of exactly one, so every schema change is made
+/// and seen on the same SQLite connection. (SQLite checks a new table's or index's name against
+/// the connection's cached schema while parsing; a pooled connection that has not seen another
+/// connection's `DROP` would refuse a `CREATE` of the same name, or the other way round.)
+pub async fn connect_for_migrations(
+    url: &SecretString,
+    idle_timeout: Duration,
+) -> anyhow::Result<DatabaseConnection> {
+    connect(url, 1, idle_timeout).await
+}
+
 /// Rolls back `steps` migrations (all if `None`).
 pub async fn migrate_down(
     db: &DatabaseConnection,

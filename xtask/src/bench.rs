@@ -561,7 +561,9 @@ fn write_results(
          statements are the server's periodic sweeps (task leases and timeouts every 5 s, \
          presence), which do not grow with the fleet. Resident memory is read from \
          `/proc/<pid>/status` at the end of the window. Medians of {} rounds; each round waits \
-         for the polls to end and memory to settle before the next.\n",
+         for the polls to end and memory to settle before the next. (The benchmark's instances \
+         report only once, so one round's window may also hold the presence sweep taking them \
+         offline.)\n",
         idle.agents, POLL_WAIT_SECS, idle.window_secs, idle.rounds
     )?;
     writeln!(

@@ -112,6 +112,17 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
     let (url, tmp) = fresh_database(backend).await;
     let settings = test_settings(&url, extra);
     let secret: SecretString = settings.jwt_secret.clone().expect("set above");
+    {
+        let migrator =
+            db::connect_for_migrations(&settings.database_url(), settings.database_idle_timeout)
+                .await
+                .expect("failed to connect to the test database");
+        db::migrate_up(&migrator).await.expect("failed to migrate");
+        migrator
+            .close()
+            .await
+            .expect("failed to close the migration connection");
+    }
     let connection = db::connect(
         &settings.database_url(),
         settings.database_max_connections,
@@ -119,9 +130,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
     )
     .await
     .expect("failed to connect to the test database");
-    db::migrate_up(&connection)
-        .await
-        .expect("failed to migrate");
+
     bootstrap::create_admin(
         &connection,
         &Hasher::for_cli(),
@@ -221,6 +230,17 @@ impl Reply {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// A one-connection pool for migrating this app's database in a test (see
+    /// `db::connect_for_migrations`).
+    pub async fn migrator(&self) -> sea_orm::DatabaseConnection {
+        db::connect_for_migrations(
+            &self.settings.database_url(),
+            self.settings.database_idle_timeout,
+        )
+        .await
+        .expect("failed to connect to the test database")
     }
 
     /// A second server on the same database (another replica): its base address.

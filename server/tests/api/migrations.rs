@@ -7,18 +7,19 @@ use crate::helpers::{Backend, spawn_app};
 
 async fn up_down_up(backend: Backend) {
     let app = spawn_app(backend).await;
+    let migrator = app.migrator().await;
     let all = Migrator::migrations().len();
     assert_eq!(
-        Migrator::get_pending_migrations(&app.db)
+        Migrator::get_pending_migrations(&migrator)
             .await
             .unwrap()
             .len(),
         0
     );
 
-    Migrator::down(&app.db, None).await.unwrap();
+    Migrator::down(&migrator, None).await.unwrap();
     assert_eq!(
-        Migrator::get_pending_migrations(&app.db)
+        Migrator::get_pending_migrations(&migrator)
             .await
             .unwrap()
             .len(),
@@ -27,9 +28,9 @@ async fn up_down_up(backend: Backend) {
     let tables = table_count(&app.db, backend).await;
     assert_eq!(tables, 1, "only the migration bookkeeping table may remain");
 
-    monihub_server::db::migrate_up(&app.db).await.unwrap();
+    monihub_server::db::migrate_up(&migrator).await.unwrap();
     assert_eq!(
-        Migrator::get_pending_migrations(&app.db)
+        Migrator::get_pending_migrations(&migrator)
             .await
             .unwrap()
             .len(),

@@ -23,7 +23,8 @@ async fn health_and_readiness(backend: Backend) {
 
 async fn not_ready_while_a_migration_is_pending(backend: Backend) {
     let app = spawn_app(backend).await;
-    Migrator::down(&app.db, Some(1)).await.unwrap();
+    let migrator = app.migrator().await;
+    Migrator::down(&migrator, Some(1)).await.unwrap();
     let reply = app
         .send(Method::GET, "/readyz", None, None)
         .await
@@ -35,7 +36,7 @@ async fn not_ready_while_a_migration_is_pending(backend: Backend) {
     app.send(Method::GET, "/healthz", None, None)
         .await
         .expect(200);
-    monihub_server::db::migrate_up(&app.db).await.unwrap();
+    monihub_server::db::migrate_up(&migrator).await.unwrap();
     app.send(Method::GET, "/readyz", None, None)
         .await
         .expect(200);

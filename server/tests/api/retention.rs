@@ -120,6 +120,7 @@ async fn whole_days_past_retention_are_dropped(backend: Backend) {
 /// Partitioning (migration 000009) keeps existing history, and undoing it does too.
 async fn history_survives_partitioning(backend: Backend) {
     let app = spawn_app(backend).await;
+    let migrator = app.migrator().await;
     let instance = registered_instance(&app).await;
     let today = Utc::now().date_naive();
     let three_days_ago = today - Duration::days(3);
@@ -130,7 +131,7 @@ async fn history_survives_partitioning(backend: Backend) {
         .position(|m| m.name().ends_with("_000009_partition_report_history"))
         .expect("the partitioning migration exists");
     let steps = u32::try_from(migrations.len() - partitioning).unwrap();
-    Migrator::down(&app.db, Some(steps)).await.unwrap();
+    Migrator::down(&migrator, Some(steps)).await.unwrap();
     write_history(
         &app,
         instance,
@@ -140,7 +141,7 @@ async fn history_survives_partitioning(backend: Backend) {
     )
     .await;
     assert_eq!(history_rows(&app).await, 6);
-    monihub_server::db::migrate_up(&app.db).await.unwrap();
+    monihub_server::db::migrate_up(&migrator).await.unwrap();
     assert_eq!(history_rows(&app).await, 6);
     let days = report_partition_days(&app.db).await.unwrap();
     if backend == Backend::Postgres {
