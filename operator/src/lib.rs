@@ -1,5 +1,6 @@
 //! monihub-operator: turns one `MoniHub` resource into the running stack.
 
+pub mod children;
 pub mod crd;
 
 pub use crd::{MoniHub, MoniHubSpec, MoniHubStatus};
