@@ -98,6 +98,17 @@ pub enum ServiceType {
     LoadBalancer,
 }
 
+impl ServiceType {
+    /// The name Kubernetes uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClusterIP => "ClusterIP",
+            Self::NodePort => "NodePort",
+            Self::LoadBalancer => "LoadBalancer",
+        }
+    }
+}
+
 /// CPU and memory, as Kubernetes quantities (`250m`, `512Mi`).
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]

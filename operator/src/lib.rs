@@ -2,6 +2,7 @@
 
 pub mod children;
 pub mod crd;
+pub mod server;
 
 pub use crd::{MoniHub, MoniHubSpec, MoniHubStatus};
 
