@@ -215,19 +215,23 @@ pub fn config_hash(config: &ConfigMap, secret: &Secret) -> String {
     content_hash(parts.iter().map(Vec::as_slice))
 }
 
+/// A resource named `hub` in namespace `ops` with `spec`, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_hub(spec: serde_json::Value) -> MoniHub {
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "monihub.aione.tech/v1alpha1",
+        "kind": "MoniHub",
+        "metadata": {"name": "hub", "namespace": "ops", "uid": "0000-1111"},
+        "spec": spec,
+    }))
+    .expect("test specs are valid")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn hub(spec: serde_json::Value) -> MoniHub {
-        serde_json::from_value(serde_json::json!({
-            "apiVersion": "monihub.aione.tech/v1alpha1",
-            "kind": "MoniHub",
-            "metadata": {"name": "hub", "namespace": "ops", "uid": "0000-1111"},
-            "spec": spec,
-        }))
-        .unwrap()
-    }
+    use super::test_hub as hub;
 
     fn managed() -> MoniHub {
         hub(

@@ -271,16 +271,7 @@ pub fn service(hub: &MoniHub) -> Service {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hub(spec: serde_json::Value) -> MoniHub {
-        serde_json::from_value(serde_json::json!({
-            "apiVersion": "monihub.aione.tech/v1alpha1",
-            "kind": "MoniHub",
-            "metadata": {"name": "hub", "namespace": "ops", "uid": "u-1"},
-            "spec": spec,
-        }))
-        .unwrap()
-    }
+    use crate::children::test_hub as hub;
 
     fn container(deployment: &Deployment) -> &Container {
         &deployment

@@ -110,6 +110,61 @@ pub async fn try_advisory_xact_lock(
     })
 }
 
+/// What a process does with a PostgreSQL channel it listens to (see [`spawn_channel_listener`]).
+pub trait ChannelHandler: Send + 'static {
+    /// Listening (again). Anything sent while not listening was missed.
+    fn listening(&mut self) {}
+    /// A notification's payload.
+    fn message(&mut self, payload: &str);
+    /// Not listening (the connection failed or was lost); listening resumes after a backoff.
+    fn lost(&mut self) {}
+}
+
+/// On PostgreSQL, listens to `channel` for as long as the runtime lives, reconnecting with
+/// backoff (0.2 s, doubling up to 10 s). Nothing to do on SQLite (one process).
+pub fn spawn_channel_listener<H: ChannelHandler>(
+    db: &DatabaseConnection,
+    channel: &'static str,
+    mut handler: H,
+) {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+    let pool = db.get_postgres_connection_pool().clone();
+    tokio::spawn(async move {
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
+                Ok(mut listener) => match listener.listen(channel).await {
+                    Ok(()) => {
+                        backoff = FIRST_BACKOFF;
+                        handler.listening();
+                        loop {
+                            match listener.recv().await {
+                                Ok(message) => handler.message(message.payload()),
+                                Err(err) => {
+                                    tracing::warn!(channel, error = %err, "lost the connection listening to a channel");
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    Err(err) => {
+                        tracing::warn!(channel, error = %err, "failed to listen to a channel")
+                    }
+                },
+                Err(err) => {
+                    tracing::warn!(channel, error = %err, "failed to connect a channel listener")
+                }
+            }
+            handler.lost();
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(10));
+        }
+    });
+}
+
 /// Names of the migrations not yet applied.
 pub async fn pending_migrations(db: &DatabaseConnection) -> Result<Vec<String>, sea_orm::DbErr> {
     Ok(Migrator::get_pending_migrations(db)

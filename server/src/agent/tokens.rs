@@ -11,11 +11,13 @@
 //! stored only if no change happened since the lookup began (a generation number).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use uuid::Uuid;
+
+use crate::db::{ChannelHandler, spawn_channel_listener};
 
 /// The PostgreSQL channel.
 pub const CHANNEL: &str = "monihub_applications";
@@ -127,35 +129,21 @@ pub async fn announce<C: ConnectionTrait>(txn: &C) -> Result<(), sea_orm::DbErr>
 }
 
 /// On PostgreSQL, forgets the cache whenever any replica announces a change, for as long as the
-/// runtime lives; reconnects with backoff and caches nothing while disconnected.
-pub fn spawn_listener(db: &DatabaseConnection, tokens: std::sync::Arc<AgentTokens>) {
-    if db.get_database_backend() != DbBackend::Postgres {
-        return;
-    }
-    let pool = db.get_postgres_connection_pool().clone();
-    tokio::spawn(async move {
-        let mut backoff = Duration::from_millis(200);
-        loop {
-            match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
-                Ok(mut listener) => {
-                    if listener.listen(CHANNEL).await.is_ok() {
-                        backoff = Duration::from_millis(200);
-                        tokens.set_listening(true);
-                        while listener.recv().await.is_ok() {
-                            tokens.forget_all();
-                        }
-                        tracing::warn!("agent token listener lost its connection");
-                    }
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, "failed to connect the agent token listener")
-                }
-            }
-            tokens.set_listening(false);
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(10));
+/// runtime lives; caches nothing while not listening.
+pub fn spawn_listener(db: &DatabaseConnection, tokens: Arc<AgentTokens>) {
+    struct Forget(Arc<AgentTokens>);
+    impl ChannelHandler for Forget {
+        fn listening(&mut self) {
+            self.0.set_listening(true);
         }
-    });
+        fn message(&mut self, _: &str) {
+            self.0.forget_all();
+        }
+        fn lost(&mut self) {
+            self.0.set_listening(false);
+        }
+    }
+    spawn_channel_listener(db, CHANNEL, Forget(tokens));
 }
 
 #[cfg(test)]

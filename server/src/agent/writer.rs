@@ -455,6 +455,26 @@ fn report_row(instance_id: Uuid, submission: &Submission) -> instance_reports::A
 mod tests {
     use super::*;
 
+    /// A minimal valid report of `agent` for `application_id`.
+    fn submission(application_id: Uuid, agent: &str) -> Submission {
+        Submission {
+            application_id,
+            report: serde_json::from_value(serde_json::json!({
+                "agent_instance_id": agent,
+                "agent_version": "1",
+                "reported_at": "2026-12-03T10:00:00Z",
+                "system": {"os_type": "linux", "hostname": "h"},
+                "hardware": {
+                    "cpu_usage_percent": 1.0,
+                    "memory_total_bytes": 1, "memory_used_bytes": 1,
+                    "disk_total_bytes": 1, "disk_used_bytes": 1
+                }
+            }))
+            .expect("a valid report"),
+            received_at: Utc::now(),
+        }
+    }
+
     #[test]
     fn chunks_are_powers_of_two_and_keep_every_row_in_order() {
         let rows: Vec<u32> = (0..1000).collect();
@@ -487,22 +507,6 @@ mod tests {
     fn an_instance_always_goes_to_the_same_writer() {
         let queues: Vec<_> = (0..3).map(|_| mpsc::channel(1).0).collect();
         let writer = ReportWriter { queues };
-        let submission = |application_id: Uuid, agent: &str| Submission {
-            application_id,
-            report: serde_json::from_value(serde_json::json!({
-                "agent_instance_id": agent,
-                "agent_version": "1",
-                "reported_at": "2026-12-03T10:00:00Z",
-                "system": {"os_type": "linux", "hostname": "h"},
-                "hardware": {
-                    "cpu_usage_percent": 1.0,
-                    "memory_total_bytes": 1, "memory_used_bytes": 1,
-                    "disk_total_bytes": 1, "disk_used_bytes": 1
-                }
-            }))
-            .unwrap(),
-            received_at: Utc::now(),
-        };
         let index = |s: &Submission| {
             let queue = writer.queue_of(s);
             writer
@@ -529,22 +533,7 @@ mod tests {
         let writer = ReportWriter {
             queues: vec![queue],
         };
-        let submission = || Submission {
-            application_id: Uuid::nil(),
-            report: serde_json::from_value(serde_json::json!({
-                "agent_instance_id": "a",
-                "agent_version": "1",
-                "reported_at": "2026-12-03T10:00:00Z",
-                "system": {"os_type": "linux", "hostname": "h"},
-                "hardware": {
-                    "cpu_usage_percent": 1.0,
-                    "memory_total_bytes": 1, "memory_used_bytes": 1,
-                    "disk_total_bytes": 1, "disk_used_bytes": 1
-                }
-            }))
-            .unwrap(),
-            received_at: Utc::now(),
-        };
+        let submission = || submission(Uuid::nil(), "a");
         // Two fill the queue (their requests wait for the writer)…
         let waiting: Vec<_> = (0..2)
             .map(|_| {

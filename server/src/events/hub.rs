@@ -1,7 +1,6 @@
 //! The event hub: publish once, every connected client of every replica receives.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
@@ -10,6 +9,7 @@ use tokio::sync::broadcast;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::db::{ChannelHandler, spawn_channel_listener};
 use crate::entity::task_records::RecordStatus;
 
 /// The PostgreSQL channel.
@@ -113,41 +113,18 @@ impl EventHub {
     }
 
     /// On PostgreSQL, hands every replica's events to this process's clients for as long as the
-    /// runtime lives, reconnecting with backoff.
+    /// runtime lives.
     pub fn spawn_listener(&self) {
-        if self.db.get_database_backend() != DbBackend::Postgres {
-            return;
-        }
-        let hub = self.clone();
-        let pool = self.db.get_postgres_connection_pool().clone();
-        tokio::spawn(async move {
-            let mut backoff = Duration::from_millis(200);
-            loop {
-                match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
-                    Ok(mut listener) => {
-                        if listener.listen(CHANNEL).await.is_ok() {
-                            backoff = Duration::from_millis(200);
-                            while let Ok(message) = listener.recv().await {
-                                match serde_json::from_str::<Vec<Event>>(message.payload()) {
-                                    Ok(events) => events.into_iter().for_each(|e| hub.deliver(e)),
-                                    Err(err) => {
-                                        tracing::warn!(error = %err, "unreadable live event")
-                                    }
-                                }
-                            }
-                            tracing::warn!("live event listener lost its connection");
-                        } else {
-                            tracing::warn!("failed to listen for live events");
-                        }
-                    }
-                    Err(err) => {
-                        tracing::warn!(error = %err, "failed to connect the event listener")
-                    }
+        struct Deliver(EventHub);
+        impl ChannelHandler for Deliver {
+            fn message(&mut self, payload: &str) {
+                match serde_json::from_str::<Vec<Event>>(payload) {
+                    Ok(events) => events.into_iter().for_each(|e| self.0.deliver(e)),
+                    Err(err) => tracing::warn!(error = %err, "unreadable live event"),
                 }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(10));
             }
-        });
+        }
+        spawn_channel_listener(&self.db, CHANNEL, Deliver(self.clone()));
     }
 }
 

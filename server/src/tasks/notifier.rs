@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use std::pin::Pin;
@@ -14,6 +13,8 @@ use std::pin::Pin;
 use tokio::sync::Notify;
 use tokio::sync::futures::OwnedNotified;
 use uuid::Uuid;
+
+use crate::db::{ChannelHandler, spawn_channel_listener};
 
 /// The PostgreSQL channel.
 const CHANNEL: &str = "monihub_tasks";
@@ -134,50 +135,26 @@ pub async fn announce<C: ConnectionTrait>(
     Ok(())
 }
 
-/// On PostgreSQL, listens for other replicas' announcements for as long as the runtime lives,
-/// reconnecting with backoff.
+/// On PostgreSQL, listens for other replicas' announcements for as long as the runtime lives.
 pub fn spawn_listener(db: &DatabaseConnection, notifier: Arc<TaskNotifier>) {
-    if db.get_database_backend() != DbBackend::Postgres {
-        return;
-    }
-    let pool = db.get_postgres_connection_pool().clone();
-    tokio::spawn(async move {
-        let mut backoff = Duration::from_millis(200);
-        loop {
-            match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
-                Ok(mut listener) => {
-                    if let Err(err) = listener.listen(CHANNEL).await {
-                        tracing::warn!(error = %err, "failed to listen for task announcements");
-                    } else {
-                        backoff = Duration::from_millis(200);
-                        // Anything announced while we were away: let every waiter look again.
-                        notifier.wake_all();
-                        loop {
-                            match listener.recv().await {
-                                Ok(message) => notifier.wake(
-                                    message
-                                        .payload()
-                                        .split(',')
-                                        .filter_map(|id| Uuid::parse_str(id).ok()),
-                                ),
-                                Err(err) => {
-                                    tracing::warn!(error = %err, "task announcement listener lost its connection");
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                }
-                Err(err) => tracing::warn!(error = %err, "failed to connect the task listener"),
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(10));
+    struct Wake(Arc<TaskNotifier>);
+    impl ChannelHandler for Wake {
+        fn listening(&mut self) {
+            // Anything announced while not listening: let every waiter look again.
+            self.0.wake_all();
         }
-    });
+        fn message(&mut self, payload: &str) {
+            self.0
+                .wake(payload.split(',').filter_map(|id| Uuid::parse_str(id).ok()));
+        }
+    }
+    spawn_channel_listener(db, CHANNEL, Wake(notifier));
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[tokio::test]
