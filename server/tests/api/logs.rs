@@ -233,32 +233,10 @@ async fn retention_deletes_only_old_rows(backend: Backend) {
         .exec_without_returning(&app.db)
         .await
         .unwrap();
-    let old_reports: Vec<instance_reports::ActiveModel> = (0..250)
-        .map(|i| {
-            let at = now - Duration::days(10) - Duration::seconds(i);
-            instance_reports::ActiveModel {
-                id: Set(uuid::Uuid::now_v7()),
-                instance_id: Set(instance),
-                reported_at: Set(at),
-                received_at: Set(at),
-                cpu_usage_percent: Set(1.0),
-                memory_usage_percent: Set(1.0),
-                disk_usage_percent: Set(1.0),
-                memory_used_bytes: Set(1),
-                memory_total_bytes: Set(1),
-                disk_used_bytes: Set(1),
-                disk_total_bytes: Set(1),
-                load_average_1m: Set(None),
-                process_uptime_seconds: Set(None),
-                thread_count: Set(None),
-                custom_metrics: Set(json!({})),
-            }
-        })
+    let old_reports: Vec<_> = (0..250)
+        .map(|i| now - Duration::days(10) - Duration::seconds(i))
         .collect();
-    instance_reports::Entity::insert_many(old_reports)
-        .exec_without_returning(&app.db)
-        .await
-        .unwrap();
+    crate::retention::write_history(&app, instance, &old_reports).await;
 
     let retention = Retention {
         reports: std::time::Duration::from_secs(7 * 86_400),

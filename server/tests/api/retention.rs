@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use crate::helpers::{Backend, TestApp, spawn_app};
 
-async fn write_history(app: &TestApp, instance: Uuid, times: &[chrono::DateTime<Utc>]) {
+/// Writes one minimal report per time in `times` for `instance`.
+pub(crate) async fn write_history(app: &TestApp, instance: Uuid, times: &[chrono::DateTime<Utc>]) {
     let rows: Vec<instance_reports::ActiveModel> = times
         .iter()
         .map(|at| instance_reports::ActiveModel {
