@@ -68,16 +68,35 @@ pub fn selector_labels(hub: &MoniHub, component: Component) -> BTreeMap<String, 
 
 /// Every label a child carries: the selector labels, who manages it and the version.
 pub fn labels(hub: &MoniHub, component: Component) -> BTreeMap<String, String> {
+    labels_at(hub, component, &hub.spec.version)
+}
+
+/// [`labels`] with the version of what the child runs, which for the server can lag the spec.
+pub fn labels_at(hub: &MoniHub, component: Component, version: &str) -> BTreeMap<String, String> {
     let mut labels = selector_labels(hub, component);
     labels.insert(
         "app.kubernetes.io/managed-by".to_owned(),
         MANAGER.to_owned(),
     );
-    labels.insert(
-        "app.kubernetes.io/version".to_owned(),
-        hub.spec.version.clone(),
-    );
+    labels.insert("app.kubernetes.io/version".to_owned(), version.to_owned());
     labels
+}
+
+/// A server release: a version and the image that runs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Release {
+    pub version: String,
+    pub image: String,
+}
+
+impl Release {
+    /// What the spec asks for.
+    pub fn target(hub: &MoniHub) -> Self {
+        Self {
+            version: hub.spec.version.clone(),
+            image: crate::server::server_image(hub),
+        }
+    }
 }
 
 /// The controller reference that makes the resource own a child (garbage collection deletes the
@@ -93,7 +112,8 @@ pub fn owner(hub: &MoniHub) -> OwnerReference {
     }
 }
 
-fn metadata(hub: &MoniHub, name: String, component: Component) -> ObjectMeta {
+/// Name, namespace, labels and the owner reference every child carries.
+pub fn metadata(hub: &MoniHub, name: String, component: Component) -> ObjectMeta {
     ObjectMeta {
         name: Some(name),
         namespace: hub.metadata.namespace.clone(),
@@ -124,6 +144,13 @@ pub mod keys {
     pub const DATABASE_URL: &str = "database-url";
 }
 
+/// Whether the credentials Secret outlives the resource: it does when the database volume is
+/// retained, because the retained data only opens with the password in it. Re-creating a
+/// resource of the same name then adopts both.
+pub fn keeps_credentials(hub: &MoniHub) -> bool {
+    matches!(&hub.spec.database, DatabaseSpec::Managed(m) if m.storage.retain_on_delete)
+}
+
 /// `<name>-credentials`: the JWT signing key and, for a managed database, its password and the
 /// server's database URL.
 pub fn credentials(hub: &MoniHub, secrets: &GeneratedSecrets) -> Secret {
@@ -148,8 +175,12 @@ pub fn credentials(hub: &MoniHub, secrets: &GeneratedSecrets) -> Secret {
             ),
         );
     }
+    let mut meta = metadata(hub, child_name(hub, "credentials"), Component::Credentials);
+    if keeps_credentials(hub) {
+        meta.owner_references = None;
+    }
     Secret {
-        metadata: metadata(hub, child_name(hub, "credentials"), Component::Credentials),
+        metadata: meta,
         type_: Some("Opaque".to_owned()),
         data: Some(data),
         ..Secret::default()
@@ -259,7 +290,11 @@ mod tests {
     #[test]
     fn children_are_labelled_and_owned() {
         let hub = managed();
-        let secret = credentials(&hub, &secrets());
+        let secret = credentials(
+            &test_hub(serde_json::json!({"version": "1.2.3",
+                "database": {"managed": {"storage": {"retainOnDelete": false}}}})),
+            &secrets(),
+        );
         let config = server_config(&hub);
         for (meta, component) in [
             (&secret.metadata, "credentials"),
@@ -279,6 +314,13 @@ mod tests {
             assert_eq!(owners[0].uid, "0000-1111");
             assert_eq!(owners[0].controller, Some(true));
         }
+        assert!(
+            credentials(&hub, &secrets())
+                .metadata
+                .owner_references
+                .is_none(),
+            "a retained volume keeps its credentials"
+        );
         assert!(
             !selector_labels(&hub, Component::Server).contains_key("app.kubernetes.io/version"),
             "selectors must not change across versions"

@@ -2,6 +2,13 @@
 
 pub mod children;
 pub mod crd;
+pub mod database;
+pub mod desired;
+pub mod frontend;
+pub mod migration;
+pub mod networking;
+pub mod pod;
+pub mod render;
 pub mod server;
 
 pub use crd::{MoniHub, MoniHubSpec, MoniHubStatus};

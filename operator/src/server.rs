@@ -5,22 +5,19 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapEnvSource, Container, ContainerPort, EnvFromSource, EnvVar,
-    EnvVarSource, HTTPGetAction, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
-    ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, Service, ServicePort,
-    ServiceSpec,
+    ConfigMapEnvSource, Container, ContainerPort, EnvFromSource, EnvVar, PodTemplateSpec, Service,
+    ServicePort, ServiceSpec,
 };
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::children::{Component, SERVER_PORT, child_name, keys, labels, owner, selector_labels};
-use crate::crd::{Amounts, DatabaseSpec, MoniHub, Resources};
-
-/// The pod-template annotation carrying the configuration hash.
-pub const CONFIG_HASH: &str = "monihub.aione.tech/config-hash";
-/// The user the images run as.
-pub const RUN_AS_USER: i64 = 10001;
+use crate::children::{
+    Component, Release, SERVER_PORT, child_name, keys, labels_at, metadata, selector_labels,
+};
+use crate::crd::{DatabaseSpec, MoniHub};
+use crate::pod::{
+    CONFIG_HASH, container_security, http_probe, pod_metadata_at, pod_spec, resources, secret_env,
+};
 
 /// `monihub/server:<version>` unless the spec names an image.
 pub fn server_image(hub: &MoniHub) -> String {
@@ -29,114 +26,6 @@ pub fn server_image(hub: &MoniHub) -> String {
         .image
         .clone()
         .unwrap_or_else(|| format!("monihub/server:{}", hub.spec.version))
-}
-
-/// Requests and limits from the spec; unset requests get `default_cpu` / `default_memory`.
-pub fn resources(
-    spec: &Resources,
-    default_cpu: &str,
-    default_memory: &str,
-) -> ResourceRequirements {
-    let amounts = |a: Option<&Amounts>| {
-        let mut map = BTreeMap::new();
-        if let Some(a) = a {
-            if let Some(cpu) = &a.cpu {
-                map.insert("cpu".to_owned(), Quantity(cpu.clone()));
-            }
-            if let Some(memory) = &a.memory {
-                map.insert("memory".to_owned(), Quantity(memory.clone()));
-            }
-        }
-        map
-    };
-    let mut requests = amounts(spec.requests.as_ref());
-    requests
-        .entry("cpu".to_owned())
-        .or_insert_with(|| Quantity(default_cpu.to_owned()));
-    requests
-        .entry("memory".to_owned())
-        .or_insert_with(|| Quantity(default_memory.to_owned()));
-    let limits = amounts(spec.limits.as_ref());
-    ResourceRequirements {
-        requests: Some(requests),
-        limits: (!limits.is_empty()).then_some(limits),
-        ..ResourceRequirements::default()
-    }
-}
-
-/// The restricted pod and container security settings every workload gets.
-pub fn pod_security() -> PodSecurityContext {
-    PodSecurityContext {
-        run_as_non_root: Some(true),
-        run_as_user: Some(RUN_AS_USER),
-        run_as_group: Some(RUN_AS_USER),
-        fs_group: Some(RUN_AS_USER),
-        seccomp_profile: Some(SeccompProfile {
-            type_: "RuntimeDefault".to_owned(),
-            ..SeccompProfile::default()
-        }),
-        ..PodSecurityContext::default()
-    }
-}
-
-pub fn container_security(read_only_root: bool) -> SecurityContext {
-    SecurityContext {
-        allow_privilege_escalation: Some(false),
-        read_only_root_filesystem: Some(read_only_root),
-        run_as_non_root: Some(true),
-        capabilities: Some(Capabilities {
-            drop: Some(vec!["ALL".to_owned()]),
-            ..Capabilities::default()
-        }),
-        ..SecurityContext::default()
-    }
-}
-
-/// Pod metadata: the spec's labels and annotations, with the operator's labels winning.
-pub fn pod_metadata(
-    hub: &MoniHub,
-    component: Component,
-    extra_annotations: BTreeMap<String, String>,
-) -> ObjectMeta {
-    let mut pod_labels = hub.spec.pod_labels.clone();
-    pod_labels.extend(labels(hub, component));
-    let mut annotations = hub.spec.pod_annotations.clone();
-    annotations.extend(extra_annotations);
-    ObjectMeta {
-        labels: Some(pod_labels),
-        annotations: (!annotations.is_empty()).then_some(annotations),
-        ..ObjectMeta::default()
-    }
-}
-
-/// The scheduling and pull settings the spec passes to every pod.
-pub fn pod_spec(hub: &MoniHub, containers: Vec<Container>) -> PodSpec {
-    let spec = &hub.spec;
-    PodSpec {
-        containers,
-        security_context: Some(pod_security()),
-        automount_service_account_token: Some(false),
-        node_selector: (!spec.node_selector.is_empty()).then(|| spec.node_selector.clone()),
-        tolerations: (!spec.tolerations.is_empty()).then(|| spec.tolerations.clone()),
-        image_pull_secrets: (!spec.image_pull_secrets.is_empty())
-            .then(|| spec.image_pull_secrets.clone()),
-        ..PodSpec::default()
-    }
-}
-
-fn secret_env(name: &str, secret: String, key: &str) -> EnvVar {
-    EnvVar {
-        name: name.to_owned(),
-        value_from: Some(EnvVarSource {
-            secret_key_ref: Some(SecretKeySelector {
-                name: secret,
-                key: key.to_owned(),
-                optional: Some(false),
-            }),
-            ..EnvVarSource::default()
-        }),
-        ..EnvVar::default()
-    }
 }
 
 /// The server's secret settings, read from Secrets at start: the JWT key and the database URL
@@ -169,28 +58,29 @@ pub fn server_secret_env(hub: &MoniHub) -> Vec<EnvVar> {
     env
 }
 
-fn http_probe(path: &str, period: i32) -> Probe {
-    Probe {
-        http_get: Some(HTTPGetAction {
-            path: Some(path.to_owned()),
-            port: IntOrString::String("http".to_owned()),
-            ..HTTPGetAction::default()
+/// The server's configuration as a container sees it: the ConfigMap's settings and the secret
+/// references. The migration Job runs with exactly the same.
+pub fn server_env(hub: &MoniHub) -> (Vec<EnvFromSource>, Vec<EnvVar>) {
+    let from = vec![EnvFromSource {
+        config_map_ref: Some(ConfigMapEnvSource {
+            name: child_name(hub, "server"),
+            optional: Some(false),
         }),
-        period_seconds: Some(period),
-        timeout_seconds: Some(2),
-        failure_threshold: Some(3),
-        ..Probe::default()
-    }
+        ..EnvFromSource::default()
+    }];
+    (from, server_secret_env(hub))
 }
 
-/// `<name>-server`: `monihub-server serve` (never `--migrate`: the migration Job does that), with
-/// its ConfigMap and Secrets, probes on `/healthz` and `/readyz`, and `config_hash` in the pod
+/// `<name>-server`: `monihub-server serve` (never `--migrate`: the migration Job does that) of
+/// `release`, which is the spec's version only once its migrations have succeeded; its
+/// ConfigMap and Secrets, probes on `/healthz` and `/readyz`, and `config_hash` in the pod
 /// template so that pods roll when the configuration changes.
-pub fn deployment(hub: &MoniHub, config_hash: &str) -> Deployment {
+pub fn deployment(hub: &MoniHub, release: &Release, config_hash: &str) -> Deployment {
     let server = &hub.spec.server;
+    let (env_from, env) = server_env(hub);
     let container = Container {
         name: "server".to_owned(),
-        image: Some(server_image(hub)),
+        image: Some(release.image.clone()),
         args: Some(vec!["serve".to_owned()]),
         ports: Some(vec![ContainerPort {
             name: Some("http".to_owned()),
@@ -198,28 +88,18 @@ pub fn deployment(hub: &MoniHub, config_hash: &str) -> Deployment {
             protocol: Some("TCP".to_owned()),
             ..ContainerPort::default()
         }]),
-        env_from: Some(vec![EnvFromSource {
-            config_map_ref: Some(ConfigMapEnvSource {
-                name: child_name(hub, "server"),
-                optional: Some(false),
-            }),
-            ..EnvFromSource::default()
-        }]),
-        env: Some(server_secret_env(hub)),
+        env_from: Some(env_from),
+        env: Some(env),
         liveness_probe: Some(http_probe("/healthz", 10)),
         readiness_probe: Some(http_probe("/readyz", 5)),
         resources: Some(resources(&server.resources, "100m", "128Mi")),
         security_context: Some(container_security(true)),
         ..Container::default()
     };
+    let mut meta = metadata(hub, child_name(hub, "server"), Component::Server);
+    meta.labels = Some(labels_at(hub, Component::Server, &release.version));
     Deployment {
-        metadata: ObjectMeta {
-            name: Some(child_name(hub, "server")),
-            namespace: hub.metadata.namespace.clone(),
-            labels: Some(labels(hub, Component::Server)),
-            owner_references: Some(vec![owner(hub)]),
-            ..ObjectMeta::default()
-        },
+        metadata: meta,
         spec: Some(DeploymentSpec {
             replicas: Some(server.replicas),
             selector: LabelSelector {
@@ -227,9 +107,10 @@ pub fn deployment(hub: &MoniHub, config_hash: &str) -> Deployment {
                 ..LabelSelector::default()
             },
             template: PodTemplateSpec {
-                metadata: Some(pod_metadata(
+                metadata: Some(pod_metadata_at(
                     hub,
                     Component::Server,
+                    &release.version,
                     BTreeMap::from([(CONFIG_HASH.to_owned(), config_hash.to_owned())]),
                 )),
                 spec: Some(pod_spec(hub, vec![container])),
@@ -245,12 +126,8 @@ pub fn service(hub: &MoniHub) -> Service {
     let spec = &hub.spec.server.service;
     Service {
         metadata: ObjectMeta {
-            name: Some(child_name(hub, "server")),
-            namespace: hub.metadata.namespace.clone(),
-            labels: Some(labels(hub, Component::Server)),
             annotations: (!spec.annotations.is_empty()).then(|| spec.annotations.clone()),
-            owner_references: Some(vec![owner(hub)]),
-            ..ObjectMeta::default()
+            ..metadata(hub, child_name(hub, "server"), Component::Server)
         },
         spec: Some(ServiceSpec {
             type_: Some(spec.type_.as_str().to_owned()),
@@ -272,6 +149,8 @@ pub fn service(hub: &MoniHub) -> Service {
 mod tests {
     use super::*;
     use crate::children::test_hub as hub;
+    use k8s_openapi::api::core::v1::Probe;
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
     fn container(deployment: &Deployment) -> &Container {
         &deployment
@@ -300,7 +179,7 @@ mod tests {
     #[test]
     fn the_server_runs_the_version_with_its_secrets() {
         let managed = hub(serde_json::json!({"version": "1.2.3", "database": {"managed": {}}}));
-        let d = deployment(&managed, "abc");
+        let d = deployment(&managed, &Release::target(&managed), "abc");
         let c = container(&d);
         assert_eq!(c.image.as_deref(), Some("monihub/server:1.2.3"));
         assert_eq!(c.args.as_deref(), Some(&["serve".to_owned()][..]));
@@ -319,7 +198,7 @@ mod tests {
             "server": {"image": "registry.example/monihub:custom"},
             "adminPasswordSecretRef": {"name": "admin", "key": "password"},
             "database": {"external": {"urlSecretRef": {"name": "db", "key": "url"}}}}));
-        let d = deployment(&external, "abc");
+        let d = deployment(&external, &Release::target(&external), "abc");
         let c = container(&d);
         assert_eq!(c.image.as_deref(), Some("registry.example/monihub:custom"));
         let env = c.env.as_deref().unwrap();
@@ -335,10 +214,8 @@ mod tests {
 
     #[test]
     fn pods_are_locked_down_and_probed() {
-        let d = deployment(
-            &hub(serde_json::json!({"version": "1.2.3", "database": {"managed": {}}})),
-            "abc",
-        );
+        let h = hub(serde_json::json!({"version": "1.2.3", "database": {"managed": {}}}));
+        let d = deployment(&h, &Release::target(&h), "abc");
         let pod = d.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
         let security = pod.security_context.as_ref().unwrap();
         assert_eq!(security.run_as_non_root, Some(true));
@@ -375,7 +252,7 @@ mod tests {
             "tolerations": [{"key": "dedicated", "operator": "Exists"}],
             "imagePullSecrets": [{"name": "regcred"}]}),
         );
-        let d = deployment(&h, "hash-1");
+        let d = deployment(&h, &Release::target(&h), "hash-1");
         let spec = d.spec.as_ref().unwrap();
         assert_eq!(spec.replicas, Some(3));
         let meta = spec.template.metadata.as_ref().unwrap();
@@ -408,7 +285,10 @@ mod tests {
         let selector = spec.selector.match_labels.as_ref().unwrap();
         assert!(selector.iter().all(|(k, v)| pod_labels.get(k) == Some(v)));
         assert_ne!(
-            deployment(&h, "hash-2").spec.unwrap().template,
+            deployment(&h, &Release::target(&h), "hash-2")
+                .spec
+                .unwrap()
+                .template,
             spec.template,
             "a new hash changes the pod template"
         );
