@@ -365,6 +365,9 @@ pub struct MoniHubStatus {
     /// The version whose migrations last succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub migrated_version: Option<String>,
+    /// The migration inputs (image, database, rerun token) whose Job last succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration_hash: Option<String>,
     /// Where to open the console.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -373,10 +376,29 @@ pub struct MoniHubStatus {
 /// The installation's phase.
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
+    /// Accepted; nothing is running yet.
     Pending,
+    /// Children are being created or rolled.
     Provisioning,
+    /// A migration Job runs before the server moves to the spec's version.
     Migrating,
+    /// Everything is available at the spec's version.
     Ready,
+    /// Something needs attention: see the conditions' messages.
     Degraded,
+    /// `spec.paused` is set: children are left alone, status is kept current.
     Paused,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Provisioning => "Provisioning",
+            Self::Migrating => "Migrating",
+            Self::Ready => "Ready",
+            Self::Degraded => "Degraded",
+            Self::Paused => "Paused",
+        }
+    }
 }

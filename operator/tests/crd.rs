@@ -1,45 +1,15 @@
 //! The CRD on a real API server: it installs and becomes established, the examples are accepted,
 //! and invalid resources are rejected by the API server itself with a message naming the field.
 
-use std::time::Duration;
-
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Patch, PatchParams, PostParams};
-use kube::{Api, Client, CustomResourceExt, Error};
+use kube::{Api, Error};
 use monihub_operator::MoniHub;
-use monihub_testenv::{TestEnv, wait_for};
+use monihub_testenv::TestEnv;
 use serde_json::{Value, json};
 
-const TIMEOUT: Duration = Duration::from_secs(60);
+mod common;
 
-/// Installs (or updates) the CRD and waits until the API server serves it.
-async fn install_crd(client: Client) -> anyhow::Result<()> {
-    let crds: Api<CustomResourceDefinition> = Api::all(client);
-    let crd = MoniHub::crd();
-    let name = crd.metadata.name.clone().expect("the CRD has a name");
-    crds.patch(
-        &name,
-        &PatchParams::apply("monihub-tests").force(),
-        &Patch::Apply(&crd),
-    )
-    .await?;
-    wait_for(
-        &crds,
-        &name,
-        TIMEOUT,
-        |crd: Option<&CustomResourceDefinition>| {
-            crd.and_then(|c| c.status.as_ref())
-                .and_then(|s| s.conditions.as_ref())
-                .is_some_and(|conditions| {
-                    conditions
-                        .iter()
-                        .any(|c| c.type_ == "Established" && c.status == "True")
-                })
-        },
-    )
-    .await?;
-    Ok(())
-}
+use common::install_crd;
 
 fn resource(name: &str, spec: Value) -> MoniHub {
     serde_json::from_value(json!({

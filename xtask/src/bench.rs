@@ -144,15 +144,7 @@ fn release_binary() -> PathBuf {
 }
 
 fn ensure_wrk() -> anyhow::Result<()> {
-    if Command::new("wrk").arg("--version").output().is_ok() {
-        return Ok(());
-    }
-    step("installing wrk from the distribution's packages");
-    run_cmd(
-        Command::new("apt-get")
-            .args(["install", "-y", "wrk"])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )
+    crate::util::ensure_packages("wrk", &["wrk"])
 }
 
 fn run_wrk(

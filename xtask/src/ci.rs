@@ -57,6 +57,8 @@ pub fn ci(args: CiArgs) -> anyhow::Result<()> {
     if args.no_control_plane {
         step("skipping the control-plane suites (--no-control-plane)");
     } else {
+        // The operator's tests check its nginx site with nginx itself.
+        crate::util::ensure_packages("nginx", &["nginx-light"])?;
         testenv::ci_suites()?;
     }
     step("all checks passed");

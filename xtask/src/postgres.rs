@@ -30,11 +30,11 @@ impl TestPostgres {
         let bin_dir = match find_bin_dir() {
             Some(dir) => dir,
             None => {
-                install()?;
+                crate::util::apt_install(&["postgresql"])?;
                 find_bin_dir().context("PostgreSQL was installed but initdb is still missing")?
             }
         };
-        let as_postgres_user = is_root();
+        let as_postgres_user = crate::util::is_root();
         let root = tempfile::Builder::new().prefix("monihub-pg-").tempdir()?;
         let data_dir = root.path().join("data");
         let socket_dir = root.path().join("socket");
@@ -151,14 +151,6 @@ fn path_str(path: &Path) -> anyhow::Result<&str> {
     path.to_str().context("non-UTF-8 path")
 }
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
 /// The newest `/usr/lib/postgresql/<v>/bin` holding initdb.
 pub fn find_bin_dir() -> Option<PathBuf> {
     let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
@@ -172,23 +164,4 @@ pub fn find_bin_dir() -> Option<PathBuf> {
         .collect();
     versions.sort();
     versions.pop().map(|(_, bin)| bin)
-}
-
-fn install() -> anyhow::Result<()> {
-    if !is_root() {
-        bail!("PostgreSQL is not installed; install the distribution's `postgresql` package");
-    }
-    step("installing PostgreSQL from the distribution's packages");
-    run_cmd(Command::new("apt-get").args(["update", "-q"]))?;
-    run_cmd(
-        Command::new("apt-get")
-            .args([
-                "install",
-                "-y",
-                "-q",
-                "--no-install-recommends",
-                "postgresql",
-            ])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )
 }

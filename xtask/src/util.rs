@@ -64,3 +64,40 @@ pub fn cache_dir() -> PathBuf {
 pub fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
+
+/// Install Debian packages (for a command the checks need) unless `probe` already runs.
+/// Needs root; otherwise the error names the packages to install.
+pub fn ensure_packages(probe: &str, packages: &[&str]) -> anyhow::Result<()> {
+    if Command::new(probe).arg("-v").output().is_ok() {
+        return Ok(());
+    }
+    apt_install(packages).with_context(|| format!("{probe} is not installed"))
+}
+
+/// Install Debian packages (needs root; otherwise the error names them).
+pub fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
+    let list = packages.join(" ");
+    if !is_root() {
+        bail!("install the distribution's packages: {list}");
+    }
+    step(&format!(
+        "installing {list} from the distribution's packages"
+    ));
+    // A fresh machine's package lists may be empty; refreshing them once is cheap.
+    run_cmd(Command::new("apt-get").args(["update", "-q"]))?;
+    run_cmd(
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// Whether this process runs as root (and may install packages).
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}

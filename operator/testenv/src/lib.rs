@@ -25,6 +25,11 @@ pub use wait::wait_for;
 
 use kube::{Api, Client, Resource};
 
+/// Pod label steering the control plane's Job pods (kwok runs no containers): absent, a Job
+/// pod completes; `fail`, it fails with exit code 1; any other value (`hold`), it keeps running
+/// until the label is removed from the pod.
+pub const OUTCOME_LABEL: &str = "testenv.monihub.dev/outcome";
+
 /// A connected control plane plus a fresh namespace for one test.
 pub struct TestEnv {
     control_plane: ControlPlane,

@@ -15,6 +15,100 @@ use crate::util::step;
 /// The kustomization in the kwok module that lists the fast node and pod stages.
 const STAGE_SET: &str = "kustomize/stage/fast";
 
+/// Revision of [`OWN_STAGES`]; bump it when they change so cached stage files are rebuilt.
+pub const STAGES_REVISION: u32 = 2;
+
+/// kwok's `pod-complete` stage replaced by two, keyed on the pod label
+/// `testenv.monihub.dev/outcome` (`monihub_testenv::OUTCOME_LABEL`), so tests can steer Jobs on a
+/// control plane that runs no containers: without the label a Job pod completes, with `fail` it
+/// fails with exit code 1, and with any other value (`hold`) it keeps running until the label is
+/// removed from the pod.
+const OWN_STAGES: &str = r#"apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-complete
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values:
+      - 'Running'
+    - key: '.metadata.ownerReferences.[].kind'
+      operator: 'In'
+      values:
+      - 'Job'
+    - key: '.metadata.labels["testenv.monihub.dev/outcome"]'
+      operator: 'DoesNotExist'
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      containerStatuses:
+      {{ range $index, $item := .spec.containers }}
+      - image: {{ $item.image | Quote }}
+        name: {{ $item.name | Quote }}
+        ready: false
+        restartCount: 0
+        started: false
+        state:
+          terminated:
+            exitCode: 0
+            finishedAt: {{ $now | Quote }}
+            reason: Completed
+            startedAt: {{ $now | Quote }}
+      {{ end }}
+      phase: Succeeded
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-fail
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values:
+      - 'Running'
+    - key: '.metadata.ownerReferences.[].kind'
+      operator: 'In'
+      values:
+      - 'Job'
+    - key: '.metadata.labels["testenv.monihub.dev/outcome"]'
+      operator: 'In'
+      values:
+      - 'fail'
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      containerStatuses:
+      {{ range $index, $item := .spec.containers }}
+      - image: {{ $item.image | Quote }}
+        name: {{ $item.name | Quote }}
+        ready: false
+        restartCount: 0
+        started: false
+        state:
+          terminated:
+            exitCode: 1
+            finishedAt: {{ $now | Quote }}
+            reason: Error
+            message: "failed on purpose (testenv.monihub.dev/outcome=fail)"
+            startedAt: {{ $now | Quote }}
+      {{ end }}
+      phase: Failed
+"#;
+
 /// Write the stage file into the cache, derived from the pinned kwok module.
 pub fn assemble_stages() -> anyhow::Result<()> {
     step("assembling kwok stages from the kwok module");
@@ -30,10 +124,14 @@ pub fn assemble_stages() -> anyhow::Result<()> {
     }
     let mut out = String::new();
     for file in &files {
+        if file.file_stem().is_some_and(|s| s == "pod-complete") {
+            continue; // replaced by OWN_STAGES
+        }
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("failed to read {}", file.display()))?;
         let _ = writeln!(out, "---\n{}", text.trim_end());
     }
+    let _ = writeln!(out, "---\n{}", OWN_STAGES.trim_end());
     std::fs::write(versions::stages_file(), out)?;
     let names: Vec<_> = files
         .iter()

@@ -35,9 +35,10 @@ pub fn wrapper_dir(name: &str) -> PathBuf {
     cache_root().join("wrappers").join(name)
 }
 
-/// The kwok stage definitions assembled from the kwok module at build time.
+/// The kwok stage definitions assembled from the kwok module at build time. The number is
+/// the revision of this project's own stages (`kwok::OWN_STAGES`); a new one reassembles them.
 pub fn stages_file() -> PathBuf {
-    cache_root().join("kwok-stages.yaml")
+    cache_root().join(format!("kwok-stages-{}.yaml", super::kwok::STAGES_REVISION))
 }
 
 /// The staging modules of `k8s.io/kubernetes` v1.X.Y are published as v0.X.Y.
