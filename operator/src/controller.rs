@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
@@ -46,6 +46,8 @@ pub struct Settings {
     pub degraded_requeue: Duration,
     /// Wait after the first failed migration attempt (doubles per failure).
     pub migration_retry_base: Duration,
+    /// How long passes in flight at shutdown may take to finish.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Settings {
@@ -55,6 +57,7 @@ impl Default for Settings {
             resync: Duration::from_secs(300),
             degraded_requeue: Duration::from_secs(120),
             migration_retry_base: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -449,7 +452,7 @@ async fn publish_phase(hub: &MoniHub, ctx: &Context, status: &MoniHubStatus) {
 /// Run the controller until `shutdown` resolves: MoniHubs (generation and annotation changes
 /// only, so status writes do not wake it) and their children (selected by the managed-by
 /// label, so it never caches unrelated Secrets or ConfigMaps).
-pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + Sync + 'static) {
+pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 'static) {
     let client = ctx.client.clone();
     let namespaces = ctx.settings.namespaces.clone();
     let children = watcher::Config::default().labels(MANAGED_SELECTOR);
@@ -498,15 +501,22 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 
             Some(ObjectRef::new(&name).within(&secret.namespace()?))
         });
     }
-    controller
-        .graceful_shutdown_on(shutdown)
+    let shutdown = shutdown.shared();
+    let grace = ctx.settings.shutdown_grace;
+    let running = controller
+        .graceful_shutdown_on(shutdown.clone())
         .run(reconcile, error_policy, ctx)
         .for_each(|result| async move {
             if let Err(e) = result {
                 tracing::debug!(error = %e, "controller event");
             }
-        })
-        .await;
+        });
+    // A shutdown while the caches are still filling would wait for them forever: bound it.
+    let deadline = shutdown.then(|()| tokio::time::sleep(grace));
+    tokio::select! {
+        () = running => {}
+        () = deadline => tracing::warn!(?grace, "passes still running at shutdown were stopped"),
+    }
 }
 
 fn child_apis<K>(client: &Client, namespaces: &[String]) -> Vec<Api<K>>

@@ -53,6 +53,10 @@ pub async fn run(
         options.leader.as_ref().map(|l| l.namespace.as_str()),
     )
     .await?;
+    tracing::info!(
+        namespaces = ?options.settings.namespaces,
+        "preflight passed: the CRD is installed and every permission is granted"
+    );
     metrics.set_ready();
     let ctx = Arc::new(controller::Context::new(
         client.clone(),
@@ -62,6 +66,7 @@ pub async fn run(
     let stop = shutdown.boxed().shared();
     let Some(lease) = options.leader else {
         controller::run(ctx.clone(), stop).await;
+        tracing::info!("controller stopped");
         return Ok(ctx);
     };
     let mut elector = leader::Elector::new(client, lease);

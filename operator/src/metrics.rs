@@ -89,6 +89,11 @@ impl Metrics {
         self.leader.set(i64::from(leading));
     }
 
+    /// Whether this replica holds the leader lease.
+    pub fn leading(&self) -> bool {
+        self.leader.get() == 1
+    }
+
     pub fn set_ready(&self) {
         self.ready.store(true, Ordering::Release);
     }

@@ -151,6 +151,11 @@ impl Operator {
     }
 
     pub fn start_as(client: Client, env: &TestEnv, leader: Option<&str>) -> anyhow::Result<Self> {
+        // `RUST_LOG=monihub_operator=debug` shows the operator's log in a failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .try_init();
         let metrics = Arc::new(Metrics::default());
         let (stop, stopped) = oneshot::channel::<()>();
         let options = Options {
@@ -195,7 +200,7 @@ impl Operator {
 
     /// Whether it holds the leader lease.
     pub fn leading(&self) -> bool {
-        self.metrics.encode().contains("monihub_operator_leader 1")
+        self.metrics.leading()
     }
 
     /// The task's result if it already ended (a failed preflight, for instance).
@@ -272,4 +277,42 @@ pub async fn wait_ready(api: &Api<MoniHub>, name: &str, version: &str) -> anyhow
     })
     .await?;
     Ok(hub.expect("ready resources exist"))
+}
+
+/// The garbage collector learns about a new CRD only at its next discovery resync (every 30 s),
+/// and until then does not delete what a MoniHub owns. Prove it handles MoniHub owners before a
+/// test depends on it: a throwaway resource's owned ConfigMap must go when the resource goes.
+pub async fn wait_for_garbage_collector(env: &TestEnv) -> anyhow::Result<()> {
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube::ResourceExt;
+    let hubs: Api<MoniHub> = env.api();
+    // Paused, so no operator that might be running touches it.
+    let probe = create(
+        &hubs,
+        hub(
+            "gc-probe",
+            json!({"version": "0.1.0", "paused": true,
+                   "database": {"external": {"urlSecretRef": {"name": "x", "key": "y"}}}}),
+        ),
+    )
+    .await?;
+    let configs: Api<ConfigMap> = env.api();
+    let owned: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "gc-probe", "ownerReferences": [{
+            "apiVersion": "monihub.aione.tech/v1alpha1", "kind": "MoniHub",
+            "name": "gc-probe", "uid": probe.uid().unwrap_or_default(),
+        }]}
+    }))?;
+    configs.create(&PostParams::default(), &owned).await?;
+    hubs.delete("gc-probe", &kube::api::DeleteParams::background())
+        .await?;
+    wait_for(
+        &configs,
+        "gc-probe",
+        Duration::from_secs(180),
+        |c: Option<&ConfigMap>| c.is_none(),
+    )
+    .await
+    .map_err(|e| e.context("the garbage collector never collected a MoniHub's dependent"))?;
+    Ok(())
 }
