@@ -13,7 +13,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -135,6 +135,7 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
                 async move { Ok::<_, Infallible>(response) }
             });
             let _ = http1::Builder::new()
+                .timer(TokioTimer::new())
                 .header_read_timeout(Duration::from_secs(5))
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
@@ -168,6 +169,38 @@ mod tests {
         assert!(text.contains("monihub_operator_reconcile_failures_total{reason=\"api_409\"} 1"));
         assert!(text.contains("monihub_operator_reconcile_duration_seconds_count 2"));
         assert!(text.contains("monihub_operator_leader 1"));
+    }
+
+    #[tokio::test]
+    async fn served_over_http() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let metrics = Arc::new(Metrics::default());
+        let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = tokio::spawn(serve(listener, metrics.clone()));
+        let get = |path: &'static str| async move {
+            let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+            stream
+                .write_all(
+                    format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                        .as_bytes(),
+                )
+                .await
+                .unwrap();
+            let mut response = String::new();
+            stream.read_to_string(&mut response).await.unwrap();
+            response
+        };
+        assert!(get("/healthz").await.starts_with("HTTP/1.1 200"));
+        assert!(get("/readyz").await.starts_with("HTTP/1.1 503"));
+        metrics.set_ready();
+        assert!(get("/readyz").await.starts_with("HTTP/1.1 200"));
+        assert!(
+            get("/metrics")
+                .await
+                .contains("monihub_operator_reconciles_total 0")
+        );
+        server.abort();
     }
 
     #[test]

@@ -21,6 +21,8 @@ use crate::apifuzz::server::{RunningServer, Secrets};
 use crate::postgres::TestPostgres;
 use crate::util::{run_cmd, step, workspace_root};
 
+mod operator;
+
 #[derive(clap::Args)]
 pub struct BenchArgs {
     #[command(subcommand)]
@@ -31,6 +33,8 @@ pub struct BenchArgs {
 enum BenchTarget {
     /// Report ingestion and instance listing on PostgreSQL.
     Server(ServerArgs),
+    /// Time to Ready, memory and no-op writes of the operator on the local control plane.
+    Operator(operator::OperatorArgs),
 }
 
 #[derive(clap::Args)]
@@ -49,6 +53,7 @@ struct ServerArgs {
 pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     match args.target {
         BenchTarget::Server(args) => server(args),
+        BenchTarget::Operator(args) => operator::operator(args),
     }
 }
 
@@ -135,12 +140,16 @@ wrk.headers["Authorization"] = "Bearer " .. token
 wrk.path = "/api/v1/instances?per_page=50"
 "#;
 
-fn release_binary() -> PathBuf {
+/// Where release builds land.
+fn release_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target"))
         .join("release")
-        .join("monihub-server")
+}
+
+fn release_binary() -> PathBuf {
+    release_dir().join("monihub-server")
 }
 
 fn ensure_wrk() -> anyhow::Result<()> {
@@ -584,13 +593,32 @@ fn write_results(
             )?;
         }
     }
+    write_section("Server", &text)?;
+    print!("{text}");
+    Ok(())
+}
+
+/// Replace the `## <name> (…)` section of `BENCHMARKS.md` with `text` (appending it when the
+/// file has none), keeping the other sections.
+fn write_section(name: &str, text: &str) -> anyhow::Result<()> {
     let path = workspace_root().join("BENCHMARKS.md");
     let header = "# Benchmarks\n\nNumbers from a shared, noisy machine: compare ratios, not absolutes. \
                   Reproduce with the command in each section's title.\n\n";
-    std::fs::write(&path, format!("{header}{text}"))?;
+    let current = std::fs::read_to_string(&path).unwrap_or_else(|_| header.to_owned());
+    std::fs::write(&path, replace_section(&current, name, text))?;
     step(&format!("results written to {}", path.display()));
-    print!("{text}");
     Ok(())
+}
+
+fn replace_section(current: &str, name: &str, text: &str) -> String {
+    let marker = format!("## {name} (");
+    let Some(start) = current.find(&marker) else {
+        return format!("{}\n\n{}", current.trim_end(), text);
+    };
+    let end = current[start + marker.len()..]
+        .find("\n## ")
+        .map_or(current.len(), |i| start + marker.len() + i + 1);
+    format!("{}{}{}", &current[..start], text, &current[end..])
 }
 
 #[cfg(test)]
@@ -612,6 +640,23 @@ mod tests {
 Requests/sec:   5379.73
 Transfer/sec:      1.99MB
 ";
+
+    #[test]
+    fn sections_are_replaced_in_place() {
+        let doc = "# B\n\n## Server (x)\nold server\n\n## Operator (y)\nold operator\n";
+        let text = replace_section(doc, "Server", "## Server (x)\nnew\n\n");
+        assert_eq!(
+            text,
+            "# B\n\n## Server (x)\nnew\n\n## Operator (y)\nold operator\n"
+        );
+        let text = replace_section(doc, "Operator", "## Operator (y)\nnew\n");
+        assert_eq!(
+            text,
+            "# B\n\n## Server (x)\nold server\n\n## Operator (y)\nnew\n"
+        );
+        let text = replace_section("# B\n", "Agent", "## Agent (z)\nnew\n");
+        assert_eq!(text, "# B\n\n## Agent (z)\nnew\n");
+    }
 
     #[test]
     fn wrk_output_is_read() {

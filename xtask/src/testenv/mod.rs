@@ -23,6 +23,8 @@ mod wrapper;
 use anyhow::bail;
 use clap::Subcommand;
 
+pub use suites::with_control_plane;
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Build the pinned control-plane binaries into the cache (skipped when already cached).

@@ -82,6 +82,21 @@ pub fn ci_suites() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Build (cached) and start a fresh control plane, run `f` with its kubeconfig and a PATH that
+/// puts the matching kubectl first, and stop it again, also when `f` fails.
+pub fn with_control_plane<T>(
+    f: impl FnOnce(&std::path::Path, &std::ffi::OsStr) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    build::build()?;
+    let running = Running {
+        state: up::start_built()?,
+        stopped: false,
+    };
+    let result = f(&running.state.kubeconfig(), &path_with_bin()?);
+    running.stop()?;
+    result
+}
+
 fn path_with_bin() -> anyhow::Result<std::ffi::OsString> {
     let mut dirs = vec![versions::bin_dir()];
     dirs.extend(std::env::split_paths(
