@@ -346,6 +346,53 @@ mod tests {
     }
 
     #[test]
+    fn every_pod_gets_the_pass_through_and_the_locked_down_defaults() {
+        let mut hub = example("production");
+        hub.spec = serde_json::from_value(serde_json::json!({
+            "version": "0.1.0", "database": {"managed": {}},
+            "server": {"replicas": 2},
+            "podAnnotations": {"scrape": "yes"},
+            "podLabels": {"team": "ops"},
+            "nodeSelector": {"disk": "ssd"},
+            "tolerations": [{"key": "dedicated", "operator": "Exists"}],
+            "imagePullSecrets": [{"name": "regcred"}]
+        }))
+        .unwrap();
+        let built = build(&hub, &inputs(&hub));
+        let workloads: Vec<_> = built
+            .iter()
+            .filter(|m| matches!(m.kind, Kind::Deployment | Kind::StatefulSet | Kind::Job))
+            .collect();
+        assert_eq!(workloads.len(), 4, "server, console, database, migration");
+        for m in workloads {
+            let template = &m.object["spec"]["template"];
+            let what = format!("{:?} {}", m.kind, m.name);
+            assert_eq!(
+                template["metadata"]["annotations"]["scrape"], "yes",
+                "{what}"
+            );
+            assert_eq!(template["metadata"]["labels"]["team"], "ops", "{what}");
+            let pod = &template["spec"];
+            assert_eq!(pod["nodeSelector"]["disk"], "ssd", "{what}");
+            assert_eq!(pod["tolerations"][0]["key"], "dedicated", "{what}");
+            assert_eq!(pod["imagePullSecrets"][0]["name"], "regcred", "{what}");
+            assert_eq!(pod["securityContext"]["runAsNonRoot"], true, "{what}");
+            assert_eq!(
+                pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault",
+                "{what}"
+            );
+            for c in pod["containers"].as_array().unwrap() {
+                let security = &c["securityContext"];
+                assert_eq!(security["allowPrivilegeEscalation"], false, "{what}");
+                assert_eq!(security["readOnlyRootFilesystem"], true, "{what}");
+                assert_eq!(security["capabilities"]["drop"][0], "ALL", "{what}");
+                assert!(c["resources"]["requests"]["cpu"].is_string(), "{what}");
+                assert!(c["resources"]["requests"]["memory"].is_string(), "{what}");
+            }
+        }
+    }
+
+    #[test]
     fn snapshots_of_the_examples() {
         for name in ["minimal", "production", "external-database"] {
             let hub = example(name);

@@ -150,6 +150,47 @@ pub async fn check(
 mod tests {
     use super::*;
 
+    /// The CRD-missing branch, against a stand-in API server that knows no MoniHub (a real one
+    /// cannot lose the CRD while other suites use it).
+    #[tokio::test]
+    async fn a_missing_crd_is_named() {
+        use http_body_util::Full;
+        use hyper::body::Bytes;
+        use hyper_util::rt::TokioIo;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(|_request| async {
+                        let body = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","code":404}"#;
+                        let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
+                        *response.status_mut() = hyper::StatusCode::NOT_FOUND;
+                        response.headers_mut().insert(
+                            "content-type",
+                            hyper::header::HeaderValue::from_static("application/json"),
+                        );
+                        Ok::<_, std::convert::Infallible>(response)
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        let config = kube::Config::new(format!("http://{address}").parse().unwrap());
+        let client = Client::try_from(config).unwrap();
+        let err = check(&client, &[], None).await.unwrap_err();
+        let message = format!("{err:#}");
+        assert!(
+            message.contains("CustomResourceDefinition is not installed"),
+            "{message}"
+        );
+        assert!(message.contains("monihub-operator crd | kubectl apply"));
+        server.abort();
+    }
+
     #[test]
     fn the_shipped_rules_parse_and_cover_every_child_kind() {
         let perms = permissions(&rules(RBAC_RULES).unwrap());
