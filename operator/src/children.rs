@@ -168,7 +168,7 @@ pub fn credentials(hub: &MoniHub, secrets: &GeneratedSecrets) -> Secret {
             ByteString(
                 format!(
                     "postgres://{DATABASE}:{}@{}:{DATABASE_PORT}/{DATABASE}",
-                    secrets.database_password,
+                    url_encode(&secrets.database_password),
                     child_name(hub, "postgres"),
                 )
                 .into_bytes(),
@@ -185,6 +185,18 @@ pub fn credentials(hub: &MoniHub, secrets: &GeneratedSecrets) -> Secret {
         data: Some(data),
         ..Secret::default()
     }
+}
+
+/// Everything but RFC 3986's unreserved characters is percent-encoded in the URL's password, so
+/// an adopted password with `@`, `:` or `/` in it cannot break the URL.
+const USERINFO: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+fn url_encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, USERINFO).to_string()
 }
 
 /// `<name>-server`: the server's non-secret settings. Keys the operator owns (database URL, JWT
@@ -345,6 +357,14 @@ mod tests {
         assert!(
             !format!("{:?}", secrets()).contains("pw0123"),
             "secrets never print"
+        );
+        let awkward = GeneratedSecrets {
+            database_password: "p@ss:w/rd%".into(),
+            ..secrets()
+        };
+        assert_eq!(
+            text(&credentials(&managed(), &awkward), keys::DATABASE_URL).unwrap(),
+            "postgres://monihub:p%40ss%3Aw%2Frd%25@hub-postgres:5432/monihub"
         );
     }
 
