@@ -21,6 +21,10 @@ pub const SERVER_PORT: u16 = 8080;
 pub const DATABASE: &str = "monihub";
 pub const DATABASE_PORT: u16 = 5432;
 
+/// The private address ranges pods, nginx and ingress controllers have: trusted to report the
+/// client address in `X-Forwarded-For` unless the spec sets `MONIHUB_TRUSTED_PROXIES`.
+pub const CLUSTER_PROXIES: &str = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7";
+
 /// Child components, as the `app.kubernetes.io/component` label names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Component {
@@ -216,6 +220,11 @@ pub fn server_config(hub: &MoniHub) -> ConfigMap {
         .filter(|(key, _)| key.starts_with("MONIHUB_") && !OWNED.contains(&key.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    // Behind the console's nginx (and usually an ingress controller) every request arrives
+    // from a pod address: without trusting the cluster's private ranges, login throttling and
+    // the audit log would see one client. The spec's env can narrow it to the pod network.
+    data.entry("MONIHUB_TRUSTED_PROXIES".into())
+        .or_insert_with(|| CLUSTER_PROXIES.into());
     data.insert("MONIHUB_MODE".into(), "production".into());
     data.insert("MONIHUB_BIND".into(), format!("0.0.0.0:{SERVER_PORT}"));
     data.insert("MONIHUB_LOG_FORMAT".into(), "json".into());
@@ -375,6 +384,16 @@ mod tests {
         assert_eq!(data["MONIHUB_LOG_LEVEL"], "debug");
         assert_eq!(data["MONIHUB_OFFLINE_AFTER"], "2m");
         assert_eq!(data["MONIHUB_MODE"], "production");
+        assert_eq!(data["MONIHUB_TRUSTED_PROXIES"], CLUSTER_PROXIES);
+        let narrowed = test_hub(
+            serde_json::json!({"version": "1.2.3", "database": {"managed": {}},
+            "server": {"env": {"MONIHUB_TRUSTED_PROXIES": "10.244.0.0/16"}}}),
+        );
+        assert_eq!(
+            server_config(&narrowed).data.unwrap()["MONIHUB_TRUSTED_PROXIES"],
+            "10.244.0.0/16",
+            "the spec wins"
+        );
         assert!(!data.contains_key("MONIHUB_DATABASE_URL"));
         assert!(!data.contains_key("MONIHUB_JWT_SECRET"));
     }
