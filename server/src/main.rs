@@ -6,7 +6,9 @@ use clap::Parser;
 use monihub_server::cli::{Cli, run};
 
 /// jemalloc with background purging: memory freed after a burst (thousands of agents polling at
-/// once) goes back to the system within seconds instead of staying with the process.
+/// once) goes back to the system within about a second instead of staying with the process. The
+/// options are compiled in (`JEMALLOC_SYS_WITH_MALLOC_CONF` in `.cargo/config.toml`; a test
+/// checks the binary carries them); `_RJEM_MALLOC_CONF` overrides them at run time.
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
