@@ -618,7 +618,9 @@ fn replace_section(current: &str, name: &str, text: &str) -> String {
     let end = current[start + marker.len()..]
         .find("\n## ")
         .map_or(current.len(), |i| start + marker.len() + i + 1);
-    format!("{}{}{}", &current[..start], text, &current[end..])
+    let after = &current[end..];
+    let gap = if after.is_empty() { "\n" } else { "\n\n" };
+    format!("{}{}{gap}{after}", &current[..start], text.trim_end())
 }
 
 #[cfg(test)]
@@ -644,7 +646,7 @@ Transfer/sec:      1.99MB
     #[test]
     fn sections_are_replaced_in_place() {
         let doc = "# B\n\n## Server (x)\nold server\n\n## Operator (y)\nold operator\n";
-        let text = replace_section(doc, "Server", "## Server (x)\nnew\n\n");
+        let text = replace_section(doc, "Server", "## Server (x)\nnew\n");
         assert_eq!(
             text,
             "# B\n\n## Server (x)\nnew\n\n## Operator (y)\nold operator\n"

@@ -36,12 +36,14 @@ export function applyServerErrors<T extends FieldValues>(
   error: unknown,
   setError: UseFormSetError<T>,
   fields: readonly string[],
+  /** Turns a server path into the form's name for it (`config.x` → `x`). */
+  mapPath: (path: string) => string = (path) => path,
 ): string[] {
   if (!(error instanceof ApiError) || error.status !== 422) return [];
   const known = new Set(fields);
   const unplaced: string[] = [];
   for (const fieldError of error.fieldErrors) {
-    let path = fieldError.field.replace(/\[(\d+)\]/g, ".$1");
+    let path = mapPath(fieldError.field.replace(/\[(\d+)\]/g, ".$1"));
     while (path && !known.has(path)) {
       const cut = path.lastIndexOf(".");
       path = cut === -1 ? "" : path.slice(0, cut);
@@ -50,4 +52,11 @@ export function applyServerErrors<T extends FieldValues>(
     else unplaced.push(`${fieldError.field}: ${fieldError.message}`);
   }
   return unplaced;
+}
+
+/** Length as the server counts it: in characters (code points), not UTF-16 units. */
+export function charCount(value: string): number {
+  let count = 0;
+  for (const _ of value) count += 1;
+  return count;
 }

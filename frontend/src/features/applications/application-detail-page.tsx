@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { getRouteApi, Link, useNavigate } from "@tanstack/react-router";
 import { KeyRoundIcon, PencilIcon, RefreshCwIcon, ServerIcon, Trash2Icon } from "lucide-react";
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { queryKeys } from "@/api/query-keys";
 import type { IssuedAgentToken } from "@/api/types";
@@ -31,7 +31,7 @@ import { ApplicationFormDialog } from "./application-form-dialog";
 
 const route = getRouteApi("/app/applications/$applicationId");
 
-function Detail({ label, children }: { label: string; children: React.ReactNode }) {
+function Detail({ label, children }: { label: string; children: ReactNode }) {
   return (
     <div className="grid gap-0.5">
       <dt className="text-xs text-muted-foreground">{label}</dt>
@@ -138,8 +138,12 @@ export function ApplicationDetailPage() {
   if (query.isError) return <ErrorState error={query.error} onRetry={() => void query.refetch()} />;
   const app = query.data;
 
-  const issueButton = (
-    <Button variant={app.agent_token ? "outline" : "default"} disabled={issue.isPending}>
+  const issueButton = (onClick?: () => void) => (
+    <Button
+      variant={app.agent_token ? "outline" : "default"}
+      disabled={issue.isPending}
+      onClick={onClick}
+    >
       {issue.isPending ? <Spinner /> : app.agent_token ? <RefreshCwIcon aria-hidden /> : <KeyRoundIcon aria-hidden />}
       {app.agent_token ? t("applications.rotateToken") : t("applications.issueToken")}
     </Button>
@@ -224,14 +228,14 @@ export function ApplicationDetailPage() {
               <div>
                 {app.agent_token ? (
                   <ConfirmAction
-                    trigger={issueButton}
+                    trigger={issueButton()}
                     title={t("applications.rotateTitle")}
                     description={t("applications.rotateBody")}
                     confirmLabel={t("applications.rotateToken")}
                     onConfirm={() => issue.mutate()}
                   />
                 ) : (
-                  <span onClickCapture={() => issue.mutate()}>{issueButton}</span>
+                  issueButton(() => issue.mutate())
                 )}
               </div>
             ) : null}

@@ -1,5 +1,5 @@
 import { ShieldXIcon } from "lucide-react";
-import type { ComponentType, ReactNode } from "react";
+import type { ComponentType, ReactElement, ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import type { Permission } from "@/api/types";
 import { useCan } from "./use-session";
@@ -29,8 +29,8 @@ export function RequirePermission({
 }
 
 /** A route component shown only to users whose roles grant `permission`. */
-export function guarded(permission: Permission, Page: ComponentType): ComponentType {
-  function Guarded() {
+export function guarded(permission: Permission, Page: ComponentType): () => ReactElement {
+  function Guarded(): ReactElement {
     return (
       <RequirePermission permission={permission}>
         <Page />
