@@ -23,7 +23,17 @@ fn the_binary_returns_freed_memory_within_a_second() {
     assert!(out.status.success());
     let stats = String::from_utf8_lossy(&out.stderr);
     let shown = || stats.lines().take(30).collect::<Vec<_>>().join("\n");
-    assert_eq!(option(&stats, "dirty_decay_ms"), Some("1000"), "{}", shown());
+    assert_eq!(
+        option(&stats, "dirty_decay_ms"),
+        Some("1000"),
+        "{}",
+        shown()
+    );
     assert_eq!(option(&stats, "muzzy_decay_ms"), Some("0"), "{}", shown());
-    assert_eq!(option(&stats, "background_thread"), Some("true"), "{}", shown());
+    assert_eq!(
+        option(&stats, "background_thread"),
+        Some("true"),
+        "{}",
+        shown()
+    );
 }

@@ -20,7 +20,12 @@ export function SearchInput({
   delay?: number;
 }) {
   const [text, setText] = useState(value);
-  useEffect(() => setText(value), [value]);
+  // Follow outside changes (back/forward, "clear filters") without an extra effect pass.
+  const [shown, setShown] = useState(value);
+  if (value !== shown) {
+    setShown(value);
+    setText(value);
+  }
   useEffect(() => {
     if (text === value) return;
     const timer = setTimeout(() => onChange(text), delay);

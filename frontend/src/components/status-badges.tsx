@@ -53,7 +53,7 @@ export const RECORD_STATUS_COLORS: Record<RecordStatus, string> = {
   cancelled: "var(--color-border)",
 };
 
-const LEVEL_VARIANTS: Record<LogLevel, BadgeVariant> = {
+const LEVEL_VARIANTS: Partial<Record<string, BadgeVariant>> & Record<LogLevel, BadgeVariant> = {
   trace: "secondary",
   debug: "secondary",
   info: "default",
@@ -62,6 +62,5 @@ const LEVEL_VARIANTS: Record<LogLevel, BadgeVariant> = {
 };
 
 export function LevelBadge({ level }: { level: string }) {
-  const variant = LEVEL_VARIANTS[level as LogLevel] ?? ("outline" as BadgeVariant);
-  return <Badge variant={variant}>{level}</Badge>;
+  return <Badge variant={LEVEL_VARIANTS[level] ?? "outline"}>{level}</Badge>;
 }

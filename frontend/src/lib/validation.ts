@@ -56,7 +56,5 @@ export function applyServerErrors<T extends FieldValues>(
 
 /** Length as the server counts it: in characters (code points), not UTF-16 units. */
 export function charCount(value: string): number {
-  let count = 0;
-  for (const _ of value) count += 1;
-  return count;
+  return Array.from(value).length;
 }

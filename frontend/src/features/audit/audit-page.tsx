@@ -22,6 +22,7 @@ import {
 } from "@/components/ui/table";
 import { toast } from "@/components/ui/toast";
 import { fileTimestamp, saveBlob } from "@/lib/download";
+import { hasFilters } from "@/lib/search";
 import { formatDateTime, formatNumber } from "@/lib/format";
 import { AUDIT_ACTIONS, exportAudit, listAudit, RESOURCE_TYPES } from "./api";
 import { AuditDetailDialog } from "./audit-detail-dialog";
@@ -55,7 +56,7 @@ export function AuditPage() {
       }
     },
   });
-  const filtered = Object.values(filters).some((v) => v !== undefined);
+  const filtered = hasFilters(filters);
 
   return (
     <>

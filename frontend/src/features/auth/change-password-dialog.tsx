@@ -30,11 +30,11 @@ export const changePasswordSchema = z
   })
   .refine((v) => v.new_password === v.confirm, {
     path: ["confirm"],
-    message: msg("validation.passwordsDiffer"),
+    error: msg("validation.passwordsDiffer"),
   })
   .refine((v) => v.new_password !== v.current_password, {
     path: ["new_password"],
-    message: msg("validation.passwordUnchanged"),
+    error: msg("validation.passwordUnchanged"),
   });
 
 type Values = z.infer<typeof changePasswordSchema>;

@@ -146,8 +146,6 @@ export function InstanceTable({
   });
   const rows = table.getRowModel().rows;
 
-  // TanStack Virtual returns functions that the React Compiler must not memoise.
-  // eslint-disable-next-line react-hooks/incompatible-library
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,

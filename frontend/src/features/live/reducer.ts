@@ -68,14 +68,11 @@ export function patchInstanceList<T extends Instance>(
   items: readonly T[],
   patches: ReadonlyMap<string, InstancePatch>,
 ): T[] {
-  let changed = false;
   const next = items.map((item) => {
     const patch = patches.get(item.id);
-    if (!patch) return item;
-    changed = true;
-    return applyInstancePatch(item, patch) as T;
+    return patch ? (applyInstancePatch(item, patch) as T) : item;
   });
-  return changed ? next : (items as T[]);
+  return next.some((item, i) => item !== items[i]) ? next : (items as T[]);
 }
 
 /** The latest status of each record in a batch. */
@@ -92,14 +89,13 @@ export function moveRecordCounts(
   counts: Task["records"],
   moves: readonly { from: RecordStatus; to: RecordStatus }[],
 ): Task["records"] {
-  const next = { ...counts };
+  const next: Record<string, number> = { ...counts };
   for (const { from, to } of moves) {
     if (from === to) continue;
     next[from] = Math.max(0, (next[from] ?? 0) - 1);
-    if (next[from] === 0) delete next[from];
     next[to] = (next[to] ?? 0) + 1;
   }
-  return next;
+  return Object.fromEntries(Object.entries(next).filter(([, n]) => n > 0));
 }
 
 export interface LiveEffects {
@@ -167,16 +163,14 @@ export function applyLiveEvents(client: QueryClient, events: readonly LiveEvent[
       client.getQueryCache().findAll({ queryKey: ["tasks", "records", taskId] }).length > 0;
     client.setQueriesData<Page<TaskRecord>>({ queryKey: ["tasks", "records", taskId] }, (data) => {
       if (!data) return data;
-      let changed = false;
       const items = data.items.map((record) => {
         const event = records.get(record.id);
         if (!event) return record;
         if (!moves.has(record.id)) moves.set(record.id, { from: record.status, to: event.status });
         if (event.status === record.status) return record;
-        changed = true;
         return { ...record, status: event.status, updated_at: event.at };
       });
-      return changed ? { ...data, items } : data;
+      return items.some((record, i) => record !== data.items[i]) ? { ...data, items } : data;
     });
     const eventsOfTask = [...records.values()].filter((e) => e.task_id === taskId);
     entry.unknownRecords = !hasRecordPages || eventsOfTask.some((e) => !moves.has(e.record_id));

@@ -20,4 +20,4 @@ export const listLogs = (search: LogsSearch, page: number, per_page: number) =>
 
 /** Every matching line as CSV (streamed by the server). */
 export const exportLogs = (search: LogsSearch) =>
-  fetchBlob("/api/v1/logs/export", logFilters(search) as Record<string, string>);
+  fetchBlob("/api/v1/logs/export", logFilters(search));

@@ -26,6 +26,7 @@ import {
 } from "@/components/ui/table";
 import { useApplications } from "@/features/applications/use-application-names";
 import { fileTimestamp, saveBlob } from "@/lib/download";
+import { hasFilters } from "@/lib/search";
 import { formatDateTime, shortId } from "@/lib/format";
 import { exportLogs, listLogs } from "./api";
 import type { LogsSearch } from "./search";
@@ -53,7 +54,7 @@ export function LogsPage() {
     mutationFn: () => exportLogs(filters),
     onSuccess: (blob) => saveBlob(blob, `monihub-logs-${fileTimestamp()}.csv`),
   });
-  const filtered = Object.values(filters).some((v) => v !== undefined);
+  const filtered = hasFilters(filters);
 
   return (
     <>

@@ -22,15 +22,16 @@ export function outputAsTable(output: string | null | undefined): OutputTable | 
     return null;
   }
   if (Array.isArray(value)) {
-    if (value.length === 0) return null;
-    if (value.every(isPlainObject)) {
+    const list: unknown[] = value;
+    if (list.length === 0) return null;
+    if (list.every(isPlainObject)) {
       const columns: string[] = [];
-      for (const row of value) {
+      for (const row of list) {
         for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
       }
-      return { columns, rows: value.map((row) => columns.map((c) => row[c])) };
+      return { columns, rows: list.map((row) => columns.map((c) => row[c])) };
     }
-    return { columns: ["value"], rows: value.map((v) => [v]) };
+    return { columns: ["value"], rows: list.map((v) => [v]) };
   }
   if (isPlainObject(value)) {
     return { columns: ["key", "value"], rows: Object.entries(value) };
