@@ -4,4976 +4,4989 @@
  */
 
 export interface paths {
-    "/api/v1/agent/report": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Report the state of an instance (registers it on its first report).
-         * @description The instance is identified by the application of the agent token and `agent_instance_id`. The
-         *     answer carries the agent configuration to use from now on. Values of environment variables whose
-         *     names look secret are never stored. When the server is storing too many reports it answers 503
-         *     with `Retry-After`; a 200 means the report is stored.
-         */
-        post: operations["report"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+  "/api/v1/agent/report": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/agent/task-records/{id}/ack": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Acknowledge a record handed out by a poll: the work starts now and its deadline runs. */
-        post: operations["acknowledge_record"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Report the state of an instance (registers it on its first report).
+     * @description The instance is identified by the application of the agent token and `agent_instance_id`. The
+     *     answer carries the agent configuration to use from now on. Values of environment variables whose
+     *     names look secret are never stored. When the server is storing too many reports it answers 503
+     *     with `Retry-After`; a 200 means the report is stored.
+     */
+    post: operations["report"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/agent/task-records/{id}/ack": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/agent/task-records/{id}/result": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Report how a record ended. Accepted only from the instance the record was handed to; sending
-         *     the same result again is harmless.
-         */
-        post: operations["submit_result"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** Acknowledge a record handed out by a poll: the work starts now and its deadline runs. */
+    post: operations["acknowledge_record"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/agent/task-records/{id}/result": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/agent/tasks": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Ask for work. Answers at once when there is some; otherwise waits up to `wait` seconds and
-         *     answers as soon as work arrives (no database polling while waiting).
-         * @description Each record handed out must be acknowledged within 30 s or it is handed out again.
-         */
-        get: operations["poll_tasks"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Report how a record ended. Accepted only from the instance the record was handed to; sending
+     *     the same result again is harmless.
+     */
+    post: operations["submit_result"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/agent/tasks": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/applications": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List applications, optionally of one project. */
-        get: operations["list_applications"];
-        put?: never;
-        /** Create an application in a project. */
-        post: operations["create_application"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * Ask for work. Answers at once when there is some; otherwise waits up to `wait` seconds and
+     *     answers as soon as work arrives (no database polling while waiting).
+     * @description Each record handed out must be acknowledged within 30 s or it is handed out again.
+     */
+    get: operations["poll_tasks"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/applications": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/applications/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Get an application. */
-        get: operations["get_application"];
-        put?: never;
-        post?: never;
-        /** Delete an application. */
-        delete: operations["delete_application"];
-        options?: never;
-        head?: never;
-        /** Change an application's name, description, status or tech stacks. */
-        patch: operations["update_application"];
-        trace?: never;
+    /** List applications, optionally of one project. */
+    get: operations["list_applications"];
+    put?: never;
+    /** Create an application in a project. */
+    post: operations["create_application"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/applications/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/applications/{id}/agent-token": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Issue (or rotate) the application's agent token. The token is in this answer only; the
-         *     previous token stops working.
-         */
-        post: operations["rotate_agent_token"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Get an application. */
+    get: operations["get_application"];
+    put?: never;
+    post?: never;
+    /** Delete an application. */
+    delete: operations["delete_application"];
+    options?: never;
+    head?: never;
+    /** Change an application's name, description, status or tech stacks. */
+    patch: operations["update_application"];
+    trace?: never;
+  };
+  "/api/v1/applications/{id}/agent-token": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/audit": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List audit records, newest first. */
-        get: operations["list_audit"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Issue (or rotate) the application's agent token. The token is in this answer only; the
+     *     previous token stops working.
+     */
+    post: operations["rotate_agent_token"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/audit": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/audit/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One audit record with before, after and the field diff. */
-        get: operations["get_audit"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** List audit records, newest first. */
+    get: operations["list_audit"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/audit/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/auth/login": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Sign in with a username and password.
-         * @description Attempts are limited per account and client address: after `MONIHUB_LOGIN_MAX_FAILURES`
-         *     attempts within `MONIHUB_LOGIN_LOCKOUT` that client gets 429 with `Retry-After` for the rest of
-         *     the window. Across all clients, further attempts for the account are delayed (1 s, 2 s, 4 s …
-         *     up to `MONIHUB_LOGIN_MAX_DELAY`). When every password-hashing slot is busy the answer is 503
-         *     with `Retry-After`, and the attempt is not counted.
-         */
-        post: operations["login"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** One audit record with before, after and the field diff. */
+    get: operations["get_audit"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/auth/login": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/auth/logout": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Revoke the token used for this request. */
-        post: operations["logout"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Sign in with a username and password.
+     * @description Attempts are limited per account and client address: after `MONIHUB_LOGIN_MAX_FAILURES`
+     *     attempts within `MONIHUB_LOGIN_LOCKOUT` that client gets 429 with `Retry-After` for the rest of
+     *     the window. Across all clients, further attempts for the account are delayed (1 s, 2 s, 4 s …
+     *     up to `MONIHUB_LOGIN_MAX_DELAY`). When every password-hashing slot is busy the answer is 503
+     *     with `Retry-After`, and the attempt is not counted.
+     */
+    post: operations["login"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/auth/logout": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/auth/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The signed-in user. */
-        get: operations["me"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** Revoke the token used for this request. */
+    post: operations["logout"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/auth/me": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/auth/password": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Change the caller's own password. Every other session of the caller is signed out.
-         * @description Wrong current passwords are limited like sign-ins (429 with `Retry-After`).
-         */
-        post: operations["change_password"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** The signed-in user. */
+    get: operations["me"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/auth/password": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/fleet/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The latest CPU, memory and disk of every instance and whether it is online, for Prometheus.
-         * @description Send a viewer's (or higher) access token, or the scrape token set in `MONIHUB_METRICS_TOKEN`.
-         */
-        get: operations["fleet_metrics"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Change the caller's own password. Every other session of the caller is signed out.
+     * @description Wrong current passwords are limited like sign-ins (429 with `Retry-After`).
+     */
+    post: operations["change_password"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/fleet/metrics": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/instances": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List instances (deleted ones are left out). */
-        get: operations["list_instances"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * The latest CPU, memory and disk of every instance and whether it is online, for Prometheus.
+     * @description Send a viewer's (or higher) access token, or the scrape token set in `MONIHUB_METRICS_TOKEN`.
+     */
+    get: operations["fleet_metrics"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/instances": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/instances/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** An instance with its latest state and agent configuration. */
-        get: operations["get_instance"];
-        put?: never;
-        post?: never;
-        /** Delete an instance (soft: it comes back if its agent reports again). */
-        delete: operations["delete_instance"];
-        options?: never;
-        head?: never;
-        /** Enable or disable an instance, or replace its agent configuration. */
-        patch: operations["update_instance"];
-        trace?: never;
+    /** List instances (deleted ones are left out). */
+    get: operations["list_instances"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/instances/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/instances/{id}/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** CPU, memory and disk of an instance over a range, downsampled to at most 300 points. */
-        get: operations["instance_metrics"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** An instance with its latest state and agent configuration. */
+    get: operations["get_instance"];
+    put?: never;
+    post?: never;
+    /** Delete an instance (soft: it comes back if its agent reports again). */
+    delete: operations["delete_instance"];
+    options?: never;
+    head?: never;
+    /** Enable or disable an instance, or replace its agent configuration. */
+    patch: operations["update_instance"];
+    trace?: never;
+  };
+  "/api/v1/instances/{id}/metrics": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/instances/{id}/reports": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Report history of an instance, newest first. */
-        get: operations["instance_reports"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** CPU, memory and disk of an instance over a range, downsampled to at most 300 points. */
+    get: operations["instance_metrics"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/instances/{id}/reports": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/logs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Log lines, newest first. */
-        get: operations["list_logs"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Report history of an instance, newest first. */
+    get: operations["instance_reports"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/logs": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/logs/export": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Every matching log line as CSV (newest first), streamed. */
-        get: operations["export_logs"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Log lines, newest first. */
+    get: operations["list_logs"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/logs/export": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/projects": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List projects. */
-        get: operations["list_projects"];
-        put?: never;
-        /** Create a project. */
-        post: operations["create_project"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Every matching log line as CSV (newest first), streamed. */
+    get: operations["export_logs"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/projects": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/projects/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Get a project. */
-        get: operations["get_project"];
-        put?: never;
-        post?: never;
-        /** Delete a project without applications. */
-        delete: operations["delete_project"];
-        options?: never;
-        head?: never;
-        /** Change a project's name, description or status. */
-        patch: operations["update_project"];
-        trace?: never;
+    /** List projects. */
+    get: operations["list_projects"];
+    put?: never;
+    /** Create a project. */
+    post: operations["create_project"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/projects/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/roles": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The role catalogue and what each role may do. */
-        get: operations["list_roles"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Get a project. */
+    get: operations["get_project"];
+    put?: never;
+    post?: never;
+    /** Delete a project without applications. */
+    delete: operations["delete_project"];
+    options?: never;
+    head?: never;
+    /** Change a project's name, description or status. */
+    patch: operations["update_project"];
+    trace?: never;
+  };
+  "/api/v1/roles": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/task-records/{id}/retry": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Run a failed, timed-out or refused record again. */
-        post: operations["retry_record"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** The role catalogue and what each role may do. */
+    get: operations["list_roles"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/task-records/{id}/retry": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/tasks": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List tasks, newest first, with their records counted by status. */
-        get: operations["list_tasks"];
-        put?: never;
-        /** Create a task for a set of instances (one record each); their agents are woken at once. */
-        post: operations["create_task"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** Run a failed, timed-out or refused record again. */
+    post: operations["retry_record"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/tasks": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/tasks/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A task with its records counted by status. */
-        get: operations["get_task"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** List tasks, newest first, with their records counted by status. */
+    get: operations["list_tasks"];
+    put?: never;
+    /** Create a task for a set of instances (one record each); their agents are woken at once. */
+    post: operations["create_task"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/tasks/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/tasks/{id}/cancel": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Cancel every record of a task that has not finished. */
-        post: operations["cancel_task"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** A task with its records counted by status. */
+    get: operations["get_task"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/tasks/{id}/cancel": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/tasks/{id}/records": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The per-instance records of a task. */
-        get: operations["task_records"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /** Cancel every record of a task that has not finished. */
+    post: operations["cancel_task"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/tasks/{id}/records": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/users": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List users. */
-        get: operations["list_users"];
-        put?: never;
-        /** Create a user. */
-        post: operations["create_user"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** The per-instance records of a task. */
+    get: operations["task_records"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/users": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/users/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Get a user. */
-        get: operations["get_user"];
-        put?: never;
-        post?: never;
-        /** Delete a user; the user's tokens stop working at once. */
-        delete: operations["delete_user"];
-        options?: never;
-        head?: never;
-        /**
-         * Change a user's profile, status or password. Disabling a user or setting a password signs
-         *     the user out everywhere.
-         */
-        patch: operations["update_user"];
-        trace?: never;
+    /** List users. */
+    get: operations["list_users"];
+    put?: never;
+    /** Create a user. */
+    post: operations["create_user"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/users/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/users/{id}/roles": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /** Replace a user's roles. */
-        put: operations["set_user_roles"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Get a user. */
+    get: operations["get_user"];
+    put?: never;
+    post?: never;
+    /** Delete a user; the user's tokens stop working at once. */
+    delete: operations["delete_user"];
+    options?: never;
+    head?: never;
+    /**
+     * Change a user's profile, status or password. Disabling a user or setting a password signs
+     *     the user out everywhere.
+     */
+    patch: operations["update_user"];
+    trace?: never;
+  };
+  "/api/v1/users/{id}/roles": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/users/{id}/unlock": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Clear the sign-in throttling of a user: every blocked client and delay of the account, and
-         *     the password-check counter.
-         */
-        post: operations["unlock_user"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    /** Replace a user's roles. */
+    put: operations["set_user_roles"];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/users/{id}/unlock": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/ws": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The live-event WebSocket: JSON text messages `instance.online`, `instance.offline`,
-         *     `instance.report` and `task.updated`, from every replica. A client that falls more than 1,024
-         *     events behind is disconnected (close code 1013), one that stops reading for 5 s is dropped;
-         *     the socket closes when the session ends.
-         */
-        get: operations["websocket"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * Clear the sign-in throttling of a user: every blocked client and delay of the account, and
+     *     the password-check counter.
+     */
+    post: operations["unlock_user"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/ws": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/api/v1/ws/ticket": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * A short-lived ticket that opens the live-event WebSocket (browsers cannot send an
-         *     `Authorization` header with a WebSocket; the ticket is bound to this session and useless for
-         *     anything else).
-         */
-        post: operations["issue_ticket"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /**
+     * The live-event WebSocket: JSON text messages `instance.online`, `instance.offline`,
+     *     `instance.report` and `task.updated`, from every replica. A client that falls more than 1,024
+     *     events behind is disconnected (close code 1013), one that stops reading for 5 s is dropped;
+     *     the socket closes when the session ends.
+     */
+    get: operations["websocket"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/v1/ws/ticket": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/healthz": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Liveness: the process is up. */
-        get: operations["healthz"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    get?: never;
+    put?: never;
+    /**
+     * A short-lived ticket that opens the live-event WebSocket (browsers cannot send an
+     *     `Authorization` header with a WebSocket; the ticket is bound to this session and useless for
+     *     anything else).
+     */
+    post: operations["issue_ticket"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/healthz": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Prometheus metrics in the OpenMetrics text format. */
-        get: operations["metrics"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Liveness: the process is up. */
+    get: operations["healthz"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/metrics": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    "/readyz": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Readiness: the database answers and no migration is pending. */
-        get: operations["readyz"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+    /** Prometheus metrics in the OpenMetrics text format. */
+    get: operations["metrics"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/readyz": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
+    /** Readiness: the database answers and no migration is pending. */
+    get: operations["readyz"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: {
-        /** @description Body of `POST /api/v1/agent/task-records/{id}/ack`. */
-        AckRecord: {
-            agent_instance_id: string;
-        };
-        /** @description How an agent should behave. */
-        AgentConfig: {
-            /** @description The lowest level of the agent's own log lines that it ships. */
-            log_level: components["schemas"]["LogLevel"];
-            /**
-             * Format: int32
-             * @description Seconds a task long-poll waits for work, 1–60.
-             */
-            long_poll_seconds: number;
-            /**
-             * Format: int32
-             * @description Seconds between reports, 5–3600.
-             */
-            report_interval_seconds: number;
-            /** @description Whether the agent asks for tasks at all. */
-            tasks_enabled: boolean;
-        };
-        /** @description One log line of the agent. */
-        AgentLogLine: {
-            context?: {
-                [key: string]: string;
-            };
-            level: components["schemas"]["LogLevel"];
-            /** Format: date-time */
-            logged_at?: string | null;
-            message: string;
-            /** @description Trace id to correlate with server logs. */
-            trace_id?: string | null;
-        };
-        /** @description What is known about an application's agent token (never the token itself). */
-        AgentTokenInfo: {
-            /** Format: date-time */
-            issued_at: string;
-            /** @description The token's first characters. */
-            prefix: string;
-        };
-        ApplicationDto: {
-            agent_token?: components["schemas"]["AgentTokenInfo"] | null;
-            /** @description Unique across the hub, immutable (lower-case slug). */
-            code: string;
-            /** Format: date-time */
-            created_at: string;
-            description?: string | null;
-            /** Format: uuid */
-            id: string;
-            name: string;
-            /** Format: uuid */
-            project_id: string;
-            status: components["schemas"]["Status"];
-            tech_stacks: components["schemas"]["TechStack"][];
-            /** Format: date-time */
-            updated_at: string;
-        };
-        /** @description One audit record with its before/after state and the field diff. */
-        AuditDetailDto: components["schemas"]["AuditRecordDto"] & {
-            after?: unknown;
-            before?: unknown;
-            diff: components["schemas"]["DiffEntry"][];
-        };
-        /** @description One audit record in a list. */
-        AuditRecordDto: {
-            action: string;
-            /** Format: uuid */
-            actor_id?: string | null;
-            actor_username: string;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: uuid */
-            id: string;
-            request_id?: string | null;
-            resource_id?: string | null;
-            resource_type: string;
-        };
-        /** @description Body of `POST /api/v1/auth/password`. */
-        ChangePassword: {
-            current_password: string;
-            /** @description 10–128 characters, different from the current one. */
-            new_password: string;
-        };
-        /** @description Body of `POST /api/v1/applications`. */
-        CreateApplication: {
-            /** @description 2–64 characters: lower-case letters, digits, `-`, `_`. */
-            code: string;
-            description?: string | null;
-            name: string;
-            /** Format: uuid */
-            project_id: string;
-            tech_stacks?: components["schemas"]["TechStack"][];
-        };
-        /** @description Body of `POST /api/v1/projects`. */
-        CreateProject: {
-            /** @description 2–64 characters: lower-case letters, digits, `-`, `_`. */
-            code: string;
-            description?: string | null;
-            name: string;
-        };
-        /** @description Body of `POST /api/v1/tasks`. */
-        CreateTask: components["schemas"]["TaskContent"] & {
-            /** @description The instances to run it on (1 to 1,000, all active). */
-            instance_ids: string[];
-            /**
-             * Format: int32
-             * @description Attempts per instance when a run fails or times out, 1–10 (default 1).
-             */
-            max_attempts?: number;
-            name: string;
-            /**
-             * Format: int32
-             * @description 0–100, higher first (default 50).
-             */
-            priority?: number;
-            /**
-             * Format: int32
-             * @description Seconds the work may take once started, 1–86,400 (default 300).
-             */
-            timeout_seconds?: number;
-        };
-        /** @description Body of `POST /api/v1/users`. */
-        CreateUser: {
-            display_name?: string | null;
-            email?: string | null;
-            /** @description 10–128 characters. */
-            password: string;
-            /** @description Roles to grant; defaults to `viewer`. */
-            roles?: components["schemas"]["Role"][] | null;
-            /** @description 3–64 characters: lower-case letters, digits, `.`, `-`, `_`. */
-            username: string;
-        };
-        /** @description `custom_command`. */
-        CustomCommand: {
-            /** @description Arguments (at most 16). */
-            args?: string[];
-            /** @description The hook's name in the agent's local configuration. */
-            name: string;
-        };
-        /** @description One changed field. */
-        DiffEntry: {
-            after?: unknown;
-            before?: unknown;
-            kind: components["schemas"]["DiffKind"];
-            /** @description JSON-pointer-like path, e.g. `/name` or `/tech_stacks`. */
-            path: string;
-        };
-        /**
-         * @description How a field changed.
-         * @enum {string}
-         */
-        DiffKind: "added" | "removed" | "changed";
-        /** @description One invalid field of a request. */
-        FieldError: {
-            /** @description A machine-readable code such as `length`, `range` or `invalid`. */
-            code: string;
-            /** @description The field's name as sent by the client (`a.b` for nested fields). */
-            field: string;
-            /** @description A sentence a person can act on. */
-            message: string;
-        };
-        /** @description `file_manager`. */
-        FileManager: {
-            operation: components["schemas"]["FileOperation"];
-            /** @description A path under one of the agent's configured roots. */
-            path: string;
-            /** @description The source of a `download` (`http://` or `https://`). */
-            url?: string | null;
-        };
-        /**
-         * @description What a `file_manager` task does.
-         * @enum {string}
-         */
-        FileOperation: "list" | "download" | "upload" | "delete";
-        /** @description Processor, memory and disk. */
-        HardwareInfo: {
-            /** Format: int32 */
-            cpu_cores?: number | null;
-            cpu_model?: string | null;
-            /**
-             * Format: double
-             * @description CPU busy over the last interval, 0–100.
-             */
-            cpu_usage_percent: number;
-            /** Format: int64 */
-            disk_total_bytes: number;
-            /**
-             * Format: int64
-             * @description At most `disk_total_bytes`.
-             */
-            disk_used_bytes: number;
-            /**
-             * Format: double
-             * @description Load average over one minute.
-             */
-            load_average_1m?: number | null;
-            /** Format: int64 */
-            memory_total_bytes: number;
-            /**
-             * Format: int64
-             * @description At most `memory_total_bytes`.
-             */
-            memory_used_bytes: number;
-        };
-        HealthStatus: {
-            status: string;
-        };
-        /**
-         * @description HTTP methods an `http_request` may use.
-         * @enum {string}
-         */
-        HttpMethod: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
-        /** @description `http_request`. */
-        HttpRequest: {
-            /** @description Request body (at most 1 MiB). */
-            body?: string | null;
-            /** @description Follow redirects (off unless asked for). */
-            follow_redirects?: boolean;
-            /** @description Request headers (at most 64). */
-            headers?: {
-                [key: string]: string;
-            };
-            method: components["schemas"]["HttpMethod"];
-            /** @description An `http://` or `https://` URL (at most 2,048 characters). */
-            url: string;
-            /** @description Verify the server's certificate (on unless turned off). */
-            verify_tls?: boolean;
-        };
-        /** @description An instance with its latest reported state. */
-        InstanceDto: {
-            /** @description The agent's own id, unique within the application. */
-            agent_instance_id: string;
-            agent_version: string;
-            /** Format: uuid */
-            application_id: string;
-            /** @description The configuration the agent receives (the defaults unless an operator changed it). */
-            config: components["schemas"]["AgentConfig"];
-            /** Format: int32 */
-            cpu_cores?: number | null;
-            cpu_model?: string | null;
-            /** Format: double */
-            cpu_usage_percent: number;
-            /** Format: date-time */
-            created_at: string;
-            custom_fields: Record<string, never>;
-            /** Format: int64 */
-            disk_total_bytes: number;
-            /** Format: double */
-            disk_usage_percent: number;
-            /** @description The watched process's environment; values of secret-looking names are redacted. */
-            environment: Record<string, never>;
-            /** Format: date-time */
-            first_report_at: string;
-            hostname: string;
-            /** Format: uuid */
-            id: string;
-            ip_address?: string | null;
-            kernel_version?: string | null;
-            /** Format: date-time */
-            last_report_at: string;
-            /** Format: double */
-            load_average_1m?: number | null;
-            mac_address?: string | null;
-            /** Format: int64 */
-            memory_total_bytes: number;
-            /** Format: double */
-            memory_usage_percent: number;
-            /** Format: date-time */
-            offline_at?: string | null;
-            online: boolean;
-            os_type: string;
-            os_version?: string | null;
-            public_ip?: string | null;
-            /** Format: int64 */
-            report_count: number;
-            /** @description `disabled`: reports are refused and no tasks are handed out. */
-            status: components["schemas"]["Status"];
-            /** Format: date-time */
-            updated_at: string;
-            /** Format: int64 */
-            uptime_seconds?: number | null;
-        };
-        /** @description Answer of `POST /api/v1/applications/{id}/agent-token`: the only time the token is shown. */
-        IssuedAgentToken: {
-            /** Format: date-time */
-            issued_at: string;
-            prefix: string;
-            /** @description Give this to the application's agents; it cannot be shown again. */
-            token: string;
-        };
-        /** @description One log line. */
-        LogDto: {
-            /** Format: uuid */
-            application_id?: string | null;
-            context: Record<string, never>;
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            instance_id?: string | null;
-            /** @description `trace`, `debug`, `info`, `warn` or `error`. */
-            level: string;
-            /** Format: date-time */
-            logged_at: string;
-            message: string;
-            /** Format: date-time */
-            received_at: string;
-            /** @description `agent` or `server`. */
-            source: string;
-            trace_id?: string | null;
-        };
-        /**
-         * @description Severity of a log line.
-         * @enum {string}
-         */
-        LogLevel: "trace" | "debug" | "info" | "warn" | "error";
-        /**
-         * @description Where a line comes from.
-         * @enum {string}
-         */
-        LogSource: "agent" | "server";
-        /** @description Body of `POST /api/v1/auth/login`. */
-        LoginRequest: {
-            password: string;
-            username: string;
-        };
-        /** @description A fresh access token. */
-        LoginResponse: {
-            access_token: string;
-            /**
-             * Format: int64
-             * @description Lifetime of the token in seconds.
-             */
-            expires_in: number;
-            /** @description Always `Bearer`. */
-            token_type: string;
-            user: components["schemas"]["UserDto"];
-        };
-        /** @description One point of a downsampled series: averages over `[at, at + step)`. */
-        MetricPoint: {
-            /** Format: date-time */
-            at: string;
-            /** Format: double */
-            cpu_usage_percent: number;
-            /** Format: double */
-            disk_usage_percent: number;
-            /** Format: double */
-            memory_usage_percent: number;
-            /**
-             * Format: int64
-             * @description Reports averaged into this point.
-             */
-            samples: number;
-        };
-        /** @description A downsampled series of an instance. */
-        MetricSeries: {
-            /** Format: date-time */
-            from: string;
-            points: components["schemas"]["MetricPoint"][];
-            /**
-             * Format: int64
-             * @description Seconds each point covers.
-             */
-            step_seconds: number;
-            /** Format: date-time */
-            to: string;
-        };
-        /** @description Addresses of the host. */
-        NetworkInfo: {
-            /** @description The address the host is reached at inside its network. */
-            ip_address?: string | null;
-            mac_address?: string | null;
-            public_ip?: string | null;
-        };
-        /**
-         * @description Operating system family.
-         * @enum {string}
-         */
-        OsType: "linux" | "windows" | "macos" | "unix" | "unknown";
-        /** @description One page of a list. */
-        Page_ApplicationDto: {
-            items: {
-                agent_token?: components["schemas"]["AgentTokenInfo"] | null;
-                /** @description Unique across the hub, immutable (lower-case slug). */
-                code: string;
-                /** Format: date-time */
-                created_at: string;
-                description?: string | null;
-                /** Format: uuid */
-                id: string;
-                name: string;
-                /** Format: uuid */
-                project_id: string;
-                status: components["schemas"]["Status"];
-                tech_stacks: components["schemas"]["TechStack"][];
-                /** Format: date-time */
-                updated_at: string;
-            }[];
-            /** Format: int64 */
-            page: number;
-            /** Format: int64 */
-            per_page: number;
-            /**
-             * Format: int64
-             * @description Number of items across all pages.
-             */
-            total: number;
-        };
-        /** @description One page of a list. */
-        Page_AuditRecordDto: {
-            items: {
-                action: string;
-                /** Format: uuid */
-                actor_id?: string | null;
-                actor_username: string;
-                /** Format: date-time */
-                created_at: string;
-                /** Format: uuid */
-                id: string;
-                request_id?: string | null;
-                resource_id?: string | null;
-                resource_type: string;
-            }[];
-            /** Format: int64 */
-            page: number;
-            /** Format: int64 */
-            per_page: number;
-            /**
-             * Format: int64
-             * @description Number of items across all pages.
-             */
-            total: number;
-        };
-        /** @description One page of a list. */
-        Page_InstanceDto: {
-            items: {
-                /** @description The agent's own id, unique within the application. */
-                agent_instance_id: string;
-                agent_version: string;
-                /** Format: uuid */
-                application_id: string;
-                /** @description The configuration the agent receives (the defaults unless an operator changed it). */
-                config: components["schemas"]["AgentConfig"];
-                /** Format: int32 */
-                cpu_cores?: number | null;
-                cpu_model?: string | null;
-                /** Format: double */
-                cpu_usage_percent: number;
-                /** Format: date-time */
-                created_at: string;
-                custom_fields: Record<string, never>;
-                /** Format: int64 */
-                disk_total_bytes: number;
-                /** Format: double */
-                disk_usage_percent: number;
-                /** @description The watched process's environment; values of secret-looking names are redacted. */
-                environment: Record<string, never>;
-                /** Format: date-time */
-                first_report_at: string;
-                hostname: string;
-                /** Format: uuid */
-                id: string;
-                ip_address?: string | null;
-                kernel_version?: string | null;
-                /** Format: date-time */
-                last_report_at: string;
-                /** Format: double */
-                load_average_1m?: number | null;
-                mac_address?: string | null;
-                /** Format: int64 */
-                memory_total_bytes: number;
-                /** Format: double */
-                memory_usage_percent: number;
-                /** Format: date-time */
-                offline_at?: string | null;
-                online: boolean;
-                os_type: string;
-                os_version?: string | null;
-                public_ip?: string | null;
-                /** Format: int64 */
-                report_count: number;
-                /** @description `disabled`: reports are refused and no tasks are handed out. */
-                status: components["schemas"]["Status"];
-                /** Format: date-time */
-                updated_at: string;
-                /** Format: int64 */
-                uptime_seconds?: number | null;
-            }[];
-            /** Format: int64 */
-            page: number;
-            /** Format: int64 */
-            per_page: number;
-            /**
-             * Format: int64
-             * @description Number of items across all pages.
-             */
-            total: number;
-        };
-        /** @description One page of a list. */
-        Page_LogDto: {
-            items: {
-                /** Format: uuid */
-                application_id?: string | null;
-                context: Record<string, never>;
-                /** Format: uuid */
-                id: string;
-                /** Format: uuid */
-                instance_id?: string | null;
-                /** @description `trace`, `debug`, `info`, `warn` or `error`. */
-                level: string;
-                /** Format: date-time */
-                logged_at: string;
-                message: string;
-                /** Format: date-time */
-                received_at: string;
-                /** @description `agent` or `server`. */
-                source: string;
-                trace_id?: string | null;
-            }[];
-            /** Format: int64 */
-            page: number;
-            /** Format: int64 */
-            per_page: number;
-            /**
-             * Format: int64
-             * @description Number of items across all pages.
-             */
-            total: number;
-        };
-        /** @description One page of a list. */
-        Page_ProjectDto: {
-            items: {
-                /** @description Unique, immutable identifier (lower-case slug). */
-                code: string;
-                /** Format: date-time */
-                created_at: string;
-                description?: string | null;
-                /** Format: uuid */
-                id: string;
-                name: string;
-                status: components["schemas"]["Status"];
-                /** Format: date-time */
-                updated_at: string;
-            }[];
-            /** Format: int64 */
-            page: number;
-            /** Format: int64 */
-            per_page: number;
-            /**
-             * Format: int64
-             * @description Number of items across all pages.
-             */
-            total: number;
-        };
-        /** @description One page of a list. */
-        Page_ReportDto: {
-            items: {
-                /** Format: double */
-                cpu_usage_percent: number;
-                custom_metrics: Record<string, never>;
-                /** Format: int64 */
-                disk_total_bytes: number;
-                /** Format: double */
-                disk_usage_percent: number;
-                /** Format: int64 */
-                disk_used_bytes: number;
-                /** Format: uuid */
-                id: string;
-                /** Format: double */
-                load_average_1m?: number | null;
-                /** Format: int64 */
-                memory_total_bytes: number;
-                /** Format: double */
-                memory_usage_percent: number;
-                /** Format: int64 */
-                memory_used_bytes: number;
-                /** Format: int64 */
-                process_uptime_seconds?: number | null;
-                /** Format: date-time */
-                received_at: string;
-                /** Format: date-time */
-                reported_at: string;
-                /** Format: int32 */
-                thread_count?: number | null;
-            }[];
-            /** Format: int64 */
-            page: number;
-            /** Format: int64 */
-            per_page: number;
-            /**
-             * Format: int64
-             * @description Number of items across all pages.
-             */
-            total: number;
-        };
-        /** @description One page of a list. */
-        Page_TaskDto: {
-            items: (components["schemas"]["TaskContent"] & {
-                /** Format: date-time */
-                cancelled_at?: string | null;
-                /** Format: date-time */
-                created_at: string;
-                created_by: string;
-                /** Format: uuid */
-                id: string;
-                /** Format: int32 */
-                max_attempts: number;
-                name: string;
-                /** Format: int32 */
-                priority: number;
-                /** @description Records by status. */
-                records: {
-                    [key: string]: number;
-                };
-                /** Format: int32 */
-                timeout_seconds: number;
-            })[];
-            /** Format: int64 */
-            page: number;
-            /** Format: int64 */
-            per_page: number;
-            /**
-             * Format: int64
-             * @description Number of items across all pages.
-             */
-            total: number;
-        };
-        /** @description One page of a list. */
-        Page_TaskRecordDto: {
-            items: {
-                /** Format: int32 */
-                attempt: number;
-                /** Format: date-time */
-                dispatched_at?: string | null;
-                error?: string | null;
-                /** Format: int32 */
-                exit_code?: number | null;
-                /** Format: date-time */
-                finished_at?: string | null;
-                /** Format: uuid */
-                id: string;
-                /** Format: uuid */
-                instance_id: string;
-                output?: string | null;
-                output_truncated: boolean;
-                /** Format: date-time */
-                started_at?: string | null;
-                status: components["schemas"]["RecordStatus"];
-                /** Format: uuid */
-                task_id: string;
-                /** Format: date-time */
-                updated_at: string;
-            }[];
-            /** Format: int64 */
-            page: number;
-            /** Format: int64 */
-            per_page: number;
-            /**
-             * Format: int64
-             * @description Number of items across all pages.
-             */
-            total: number;
-        };
-        /** @description One page of a list. */
-        Page_UserDto: {
-            items: {
-                /** Format: date-time */
-                created_at: string;
-                display_name?: string | null;
-                email?: string | null;
-                /** Format: uuid */
-                id: string;
-                roles: components["schemas"]["Role"][];
-                status: components["schemas"]["Status"];
-                /** Format: date-time */
-                updated_at: string;
-                username: string;
-            }[];
-            /** Format: int64 */
-            page: number;
-            /** Format: int64 */
-            per_page: number;
-            /**
-             * Format: int64
-             * @description Number of items across all pages.
-             */
-            total: number;
-        };
-        /**
-         * @description An action a route requires.
-         * @enum {string}
-         */
-        Permission: "read_fleet" | "manage_fleet" | "manage_users" | "read_audit";
-        /** @description The answer to a task poll. */
-        PollResponse: {
-            /** @description Records handed out earlier that were cancelled since: stop them. */
-            cancelled: string[];
-            /** @description Work to start now. */
-            tasks: components["schemas"]["TaskAssignment"][];
-        };
-        /** @description An RFC 9457 problem document. */
-        Problem: {
-            detail?: string | null;
-            /** @description Per-field validation errors (422 only). */
-            errors?: components["schemas"]["FieldError"][] | null;
-            /** @description The request's id, also sent as the `x-request-id` header; quote it when reporting a problem. */
-            request_id?: string | null;
-            /** Format: int32 */
-            status: number;
-            title: string;
-            /** @description A URI naming the kind of problem; `about:blank` when the status says it all. */
-            type: string;
-        };
-        ProjectDto: {
-            /** @description Unique, immutable identifier (lower-case slug). */
-            code: string;
-            /** Format: date-time */
-            created_at: string;
-            description?: string | null;
-            /** Format: uuid */
-            id: string;
-            name: string;
-            status: components["schemas"]["Status"];
-            /** Format: date-time */
-            updated_at: string;
-        };
-        /**
-         * @description Where a task record stands.
-         *
-         *     `pending` → `dispatched` (handed to a poll; the lease runs) → `running` (the agent acknowledged;
-         *     the deadline runs) → `succeeded` | `failed` | `timeout` | `refused`. A lapsed lease returns a
-         *     record to `pending`; cancelling ends any record not finished.
-         * @enum {string}
-         */
-        RecordStatus: "pending" | "dispatched" | "running" | "succeeded" | "failed" | "timeout" | "refused" | "cancelled";
-        /** @description One stored report. */
-        ReportDto: {
-            /** Format: double */
-            cpu_usage_percent: number;
-            custom_metrics: Record<string, never>;
-            /** Format: int64 */
-            disk_total_bytes: number;
-            /** Format: double */
-            disk_usage_percent: number;
-            /** Format: int64 */
-            disk_used_bytes: number;
-            /** Format: uuid */
-            id: string;
-            /** Format: double */
-            load_average_1m?: number | null;
-            /** Format: int64 */
-            memory_total_bytes: number;
-            /** Format: double */
-            memory_usage_percent: number;
-            /** Format: int64 */
-            memory_used_bytes: number;
-            /** Format: int64 */
-            process_uptime_seconds?: number | null;
-            /** Format: date-time */
-            received_at: string;
-            /** Format: date-time */
-            reported_at: string;
-            /** Format: int32 */
-            thread_count?: number | null;
-        };
-        /** @description One report of an agent. */
-        ReportRequest: {
-            /**
-             * @description The agent's own id for the instance it watches, kept across restarts (1–64 characters of
-             *     `A-Z a-z 0-9 . _ : -`). Together with the application it identifies the instance.
-             */
-            agent_instance_id: string;
-            /** @description The agent's version. */
-            agent_version: string;
-            /** @description Free-form labels (e.g. `region`, `build`). */
-            custom_fields?: {
-                [key: string]: string;
-            };
-            /** @description Application metrics, by name. */
-            custom_metrics?: {
-                [key: string]: number;
-            };
-            /** @description Environment of the watched process. Values of names that look secret are never stored. */
-            environment?: {
-                [key: string]: string;
-            };
-            hardware: components["schemas"]["HardwareInfo"];
-            /** @description The agent's own log lines since its last accepted report. */
-            logs?: components["schemas"]["AgentLogLine"][];
-            network?: components["schemas"]["NetworkInfo"];
-            /**
-             * Format: date-time
-             * @description When the agent took this snapshot.
-             */
-            reported_at: string;
-            runtime?: components["schemas"]["RuntimeInfo"];
-            system: components["schemas"]["SystemInfo"];
-        };
-        /** @description The server's answer to an accepted report. */
-        ReportResponse: {
-            /** @description The configuration the agent should run with from now on. */
-            config: components["schemas"]["AgentConfig"];
-            /**
-             * Format: uuid
-             * @description The server's id of the instance.
-             */
-            instance_id: string;
-            /**
-             * Format: date-time
-             * @description When the server stored the report.
-             */
-            received_at: string;
-        };
-        /**
-         * @description A built-in role.
-         * @enum {string}
-         */
-        Role: "admin" | "operator" | "viewer";
-        /** @description A role of the catalogue. */
-        RoleDto: {
-            description: string;
-            name: components["schemas"]["Role"];
-            permissions: components["schemas"]["Permission"][];
-        };
-        /** @description `run_code`. */
-        RunCode: {
-            /** @description The code (1 to 65,536 characters). */
-            code: string;
-            /** @description The interpreter's name in the agent's allow-list, e.g. `python3` or `bash`. */
-            interpreter: string;
-        };
-        /** @description The watched process. */
-        RuntimeInfo: {
-            /** Format: int32 */
-            process_id?: number | null;
-            /** Format: int64 */
-            process_uptime_seconds?: number | null;
-            /** Format: int32 */
-            thread_count?: number | null;
-        };
-        /** @description Body of `PUT /api/v1/users/{id}/roles`: the complete set of roles the user should hold. */
-        SetRoles: {
-            roles: components["schemas"]["Role"][];
-        };
-        /** @description `shell_exec`. */
-        ShellExec: {
-            /** @description Extra environment variables (at most 64). */
-            env?: {
-                [key: string]: string;
-            };
-            /** @description The script (1 to 65,536 characters). */
-            script: string;
-            /** @description Working directory on the host. */
-            workdir?: string | null;
-        };
-        /**
-         * @description Whether a user, project or application is in use.
-         * @enum {string}
-         */
-        Status: "active" | "disabled";
-        /** @description Operating system. */
-        SystemInfo: {
-            hostname: string;
-            kernel_version?: string | null;
-            os_type: components["schemas"]["OsType"];
-            os_version?: string | null;
-            /**
-             * Format: int64
-             * @description Seconds since the host booted.
-             */
-            uptime_seconds?: number | null;
-        };
-        /** @description One task record handed to an agent. */
-        TaskAssignment: components["schemas"]["TaskContent"] & {
-            /**
-             * Format: int32
-             * @description Which attempt this is (from 1).
-             */
-            attempt: number;
-            /**
-             * Format: int32
-             * @description Higher first.
-             */
-            priority: number;
-            /**
-             * Format: uuid
-             * @description Answer with this id.
-             */
-            record_id: string;
-            /** Format: uuid */
-            task_id: string;
-            /**
-             * Format: int32
-             * @description Stop the work after this long and answer `timed_out`.
-             */
-            timeout_seconds: number;
-        };
-        /** @description What to do, by type. */
-        TaskContent: {
-            /** @description Run a shell script. */
-            content: components["schemas"]["ShellExec"];
-            /** @enum {string} */
-            type: "shell_exec";
-        } | {
-            /** @description Make an HTTP request from the host. */
-            content: components["schemas"]["HttpRequest"];
-            /** @enum {string} */
-            type: "http_request";
-        } | {
-            /** @description Run code with an interpreter from the agent's allow-list. */
-            content: components["schemas"]["RunCode"];
-            /** @enum {string} */
-            type: "run_code";
-        } | {
-            /** @description List, fetch, send or delete files under the agent's configured roots. */
-            content: components["schemas"]["FileManager"];
-            /** @enum {string} */
-            type: "file_manager";
-        } | {
-            /** @description Run a named hook from the agent's local configuration. */
-            content: components["schemas"]["CustomCommand"];
-            /** @enum {string} */
-            type: "custom_command";
-        };
-        /** @description A task with how its records stand. */
-        TaskDto: components["schemas"]["TaskContent"] & {
-            /** Format: date-time */
-            cancelled_at?: string | null;
-            /** Format: date-time */
-            created_at: string;
-            created_by: string;
-            /** Format: uuid */
-            id: string;
-            /** Format: int32 */
-            max_attempts: number;
-            name: string;
-            /** Format: int32 */
-            priority: number;
-            /** @description Records by status. */
-            records: {
-                [key: string]: number;
-            };
-            /** Format: int32 */
-            timeout_seconds: number;
-        };
-        /**
-         * @description How a record ended on the agent.
-         * @enum {string}
-         */
-        TaskOutcome: "succeeded" | "failed" | "timed_out" | "refused";
-        /** @description One instance's record of a task. */
-        TaskRecordDto: {
-            /** Format: int32 */
-            attempt: number;
-            /** Format: date-time */
-            dispatched_at?: string | null;
-            error?: string | null;
-            /** Format: int32 */
-            exit_code?: number | null;
-            /** Format: date-time */
-            finished_at?: string | null;
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            instance_id: string;
-            output?: string | null;
-            output_truncated: boolean;
-            /** Format: date-time */
-            started_at?: string | null;
-            status: components["schemas"]["RecordStatus"];
-            /** Format: uuid */
-            task_id: string;
-            /** Format: date-time */
-            updated_at: string;
-        };
-        /** @description `POST /api/v1/agent/task-records/{id}/result`. Sending the same result again is harmless. */
-        TaskResult: {
-            /** @description The agent's instance id: a result is only accepted from the instance it was handed to. */
-            agent_instance_id: string;
-            error?: string | null;
-            /** Format: int32 */
-            exit_code?: number | null;
-            /** Format: date-time */
-            finished_at?: string | null;
-            outcome: components["schemas"]["TaskOutcome"];
-            /** @description Output. The server keeps the first 131,072 characters and marks the rest truncated. */
-            output?: string | null;
-            output_truncated?: boolean;
-            /** Format: date-time */
-            started_at?: string | null;
-        };
-        /** @description A technology an application is built with. */
-        TechStack: {
-            name: string;
-            version?: string | null;
-        };
-        /** @description Body of `PATCH /api/v1/applications/{id}`; absent fields stay as they are. */
-        UpdateApplication: {
-            description?: string | null;
-            name?: string | null;
-            status?: components["schemas"]["Status"] | null;
-            tech_stacks?: components["schemas"]["TechStack"][] | null;
-        };
-        /** @description Body of `PATCH /api/v1/instances/{id}`; absent fields stay as they are. */
-        UpdateInstance: {
-            config?: components["schemas"]["AgentConfig"] | null;
-            status?: components["schemas"]["Status"] | null;
-        };
-        /** @description Body of `PATCH /api/v1/projects/{id}`; absent fields stay as they are. */
-        UpdateProject: {
-            description?: string | null;
-            name?: string | null;
-            status?: components["schemas"]["Status"] | null;
-        };
-        /** @description Body of `PATCH /api/v1/users/{id}`; absent fields stay as they are, `null` clears. */
-        UpdateUser: {
-            display_name?: string | null;
-            email?: string | null;
-            /** @description Sets a new password and signs the user out everywhere. */
-            password?: string | null;
-            status?: components["schemas"]["Status"] | null;
-        };
-        /** @description A user as the API shows it (never the password hash). */
-        UserDto: {
-            /** Format: date-time */
-            created_at: string;
-            display_name?: string | null;
-            email?: string | null;
-            /** Format: uuid */
-            id: string;
-            roles: components["schemas"]["Role"][];
-            status: components["schemas"]["Status"];
-            /** Format: date-time */
-            updated_at: string;
-            username: string;
-        };
-        /** @description A ticket for `GET /api/v1/ws?ticket=…`. */
-        WsTicket: {
-            /**
-             * Format: int64
-             * @description Seconds the ticket stays valid for opening a socket.
-             */
-            expires_in: number;
-            ticket: string;
-        };
+  schemas: {
+    /** @description Body of `POST /api/v1/agent/task-records/{id}/ack`. */
+    AckRecord: {
+      agent_instance_id: string;
     };
-    responses: never;
-    parameters: never;
-    requestBodies: never;
-    headers: never;
-    pathItems: never;
+    /** @description How an agent should behave. */
+    AgentConfig: {
+      /** @description The lowest level of the agent's own log lines that it ships. */
+      log_level: components["schemas"]["LogLevel"];
+      /**
+       * Format: int32
+       * @description Seconds a task long-poll waits for work, 1–60.
+       */
+      long_poll_seconds: number;
+      /**
+       * Format: int32
+       * @description Seconds between reports, 5–3600.
+       */
+      report_interval_seconds: number;
+      /** @description Whether the agent asks for tasks at all. */
+      tasks_enabled: boolean;
+    };
+    /** @description One log line of the agent. */
+    AgentLogLine: {
+      context?: {
+        [key: string]: string;
+      };
+      level: components["schemas"]["LogLevel"];
+      /** Format: date-time */
+      logged_at?: string | null;
+      message: string;
+      /** @description Trace id to correlate with server logs. */
+      trace_id?: string | null;
+    };
+    /** @description What is known about an application's agent token (never the token itself). */
+    AgentTokenInfo: {
+      /** Format: date-time */
+      issued_at: string;
+      /** @description The token's first characters. */
+      prefix: string;
+    };
+    ApplicationDto: {
+      agent_token?: components["schemas"]["AgentTokenInfo"] | null;
+      /** @description Unique across the hub, immutable (lower-case slug). */
+      code: string;
+      /** Format: date-time */
+      created_at: string;
+      description?: string | null;
+      /** Format: uuid */
+      id: string;
+      name: string;
+      /** Format: uuid */
+      project_id: string;
+      status: components["schemas"]["Status"];
+      tech_stacks: components["schemas"]["TechStack"][];
+      /** Format: date-time */
+      updated_at: string;
+    };
+    /** @description One audit record with its before/after state and the field diff. */
+    AuditDetailDto: components["schemas"]["AuditRecordDto"] & {
+      after?: unknown;
+      before?: unknown;
+      diff: components["schemas"]["DiffEntry"][];
+    };
+    /** @description One audit record in a list. */
+    AuditRecordDto: {
+      action: string;
+      /** Format: uuid */
+      actor_id?: string | null;
+      actor_username: string;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: uuid */
+      id: string;
+      request_id?: string | null;
+      resource_id?: string | null;
+      resource_type: string;
+    };
+    /** @description Body of `POST /api/v1/auth/password`. */
+    ChangePassword: {
+      current_password: string;
+      /** @description 10–128 characters, different from the current one. */
+      new_password: string;
+    };
+    /** @description Body of `POST /api/v1/applications`. */
+    CreateApplication: {
+      /** @description 2–64 characters: lower-case letters, digits, `-`, `_`. */
+      code: string;
+      description?: string | null;
+      name: string;
+      /** Format: uuid */
+      project_id: string;
+      tech_stacks?: components["schemas"]["TechStack"][];
+    };
+    /** @description Body of `POST /api/v1/projects`. */
+    CreateProject: {
+      /** @description 2–64 characters: lower-case letters, digits, `-`, `_`. */
+      code: string;
+      description?: string | null;
+      name: string;
+    };
+    /** @description Body of `POST /api/v1/tasks`. */
+    CreateTask: components["schemas"]["TaskContent"] & {
+      /** @description The instances to run it on (1 to 1,000, all active). */
+      instance_ids: string[];
+      /**
+       * Format: int32
+       * @description Attempts per instance when a run fails or times out, 1–10 (default 1).
+       */
+      max_attempts?: number;
+      name: string;
+      /**
+       * Format: int32
+       * @description 0–100, higher first (default 50).
+       */
+      priority?: number;
+      /**
+       * Format: int32
+       * @description Seconds the work may take once started, 1–86,400 (default 300).
+       */
+      timeout_seconds?: number;
+    };
+    /** @description Body of `POST /api/v1/users`. */
+    CreateUser: {
+      display_name?: string | null;
+      email?: string | null;
+      /** @description 10–128 characters. */
+      password: string;
+      /** @description Roles to grant; defaults to `viewer`. */
+      roles?: components["schemas"]["Role"][] | null;
+      /** @description 3–64 characters: lower-case letters, digits, `.`, `-`, `_`. */
+      username: string;
+    };
+    /** @description `custom_command`. */
+    CustomCommand: {
+      /** @description Arguments (at most 16). */
+      args?: string[];
+      /** @description The hook's name in the agent's local configuration. */
+      name: string;
+    };
+    /** @description One changed field. */
+    DiffEntry: {
+      after?: unknown;
+      before?: unknown;
+      kind: components["schemas"]["DiffKind"];
+      /** @description JSON-pointer-like path, e.g. `/name` or `/tech_stacks`. */
+      path: string;
+    };
+    /**
+     * @description How a field changed.
+     * @enum {string}
+     */
+    DiffKind: "added" | "removed" | "changed";
+    /** @description One invalid field of a request. */
+    FieldError: {
+      /** @description A machine-readable code such as `length`, `range` or `invalid`. */
+      code: string;
+      /** @description The field's name as sent by the client (`a.b` for nested fields). */
+      field: string;
+      /** @description A sentence a person can act on. */
+      message: string;
+    };
+    /** @description `file_manager`. */
+    FileManager: {
+      operation: components["schemas"]["FileOperation"];
+      /** @description A path under one of the agent's configured roots. */
+      path: string;
+      /** @description The source of a `download` (`http://` or `https://`). */
+      url?: string | null;
+    };
+    /**
+     * @description What a `file_manager` task does.
+     * @enum {string}
+     */
+    FileOperation: "list" | "download" | "upload" | "delete";
+    /** @description Processor, memory and disk. */
+    HardwareInfo: {
+      /** Format: int32 */
+      cpu_cores?: number | null;
+      cpu_model?: string | null;
+      /**
+       * Format: double
+       * @description CPU busy over the last interval, 0–100.
+       */
+      cpu_usage_percent: number;
+      /** Format: int64 */
+      disk_total_bytes: number;
+      /**
+       * Format: int64
+       * @description At most `disk_total_bytes`.
+       */
+      disk_used_bytes: number;
+      /**
+       * Format: double
+       * @description Load average over one minute.
+       */
+      load_average_1m?: number | null;
+      /** Format: int64 */
+      memory_total_bytes: number;
+      /**
+       * Format: int64
+       * @description At most `memory_total_bytes`.
+       */
+      memory_used_bytes: number;
+    };
+    HealthStatus: {
+      status: string;
+    };
+    /**
+     * @description HTTP methods an `http_request` may use.
+     * @enum {string}
+     */
+    HttpMethod: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
+    /** @description `http_request`. */
+    HttpRequest: {
+      /** @description Request body (at most 1 MiB). */
+      body?: string | null;
+      /** @description Follow redirects (off unless asked for). */
+      follow_redirects?: boolean;
+      /** @description Request headers (at most 64). */
+      headers?: {
+        [key: string]: string;
+      };
+      method: components["schemas"]["HttpMethod"];
+      /** @description An `http://` or `https://` URL (at most 2,048 characters). */
+      url: string;
+      /** @description Verify the server's certificate (on unless turned off). */
+      verify_tls?: boolean;
+    };
+    /** @description An instance with its latest reported state. */
+    InstanceDto: {
+      /** @description The agent's own id, unique within the application. */
+      agent_instance_id: string;
+      agent_version: string;
+      /** Format: uuid */
+      application_id: string;
+      /** @description The configuration the agent receives (the defaults unless an operator changed it). */
+      config: components["schemas"]["AgentConfig"];
+      /** Format: int32 */
+      cpu_cores?: number | null;
+      cpu_model?: string | null;
+      /** Format: double */
+      cpu_usage_percent: number;
+      /** Format: date-time */
+      created_at: string;
+      custom_fields: Record<string, never>;
+      /** Format: int64 */
+      disk_total_bytes: number;
+      /** Format: double */
+      disk_usage_percent: number;
+      /** @description The watched process's environment; values of secret-looking names are redacted. */
+      environment: Record<string, never>;
+      /** Format: date-time */
+      first_report_at: string;
+      hostname: string;
+      /** Format: uuid */
+      id: string;
+      ip_address?: string | null;
+      kernel_version?: string | null;
+      /** Format: date-time */
+      last_report_at: string;
+      /** Format: double */
+      load_average_1m?: number | null;
+      mac_address?: string | null;
+      /** Format: int64 */
+      memory_total_bytes: number;
+      /** Format: double */
+      memory_usage_percent: number;
+      /** Format: date-time */
+      offline_at?: string | null;
+      online: boolean;
+      os_type: string;
+      os_version?: string | null;
+      public_ip?: string | null;
+      /** Format: int64 */
+      report_count: number;
+      /** @description `disabled`: reports are refused and no tasks are handed out. */
+      status: components["schemas"]["Status"];
+      /** Format: date-time */
+      updated_at: string;
+      /** Format: int64 */
+      uptime_seconds?: number | null;
+    };
+    /** @description Answer of `POST /api/v1/applications/{id}/agent-token`: the only time the token is shown. */
+    IssuedAgentToken: {
+      /** Format: date-time */
+      issued_at: string;
+      prefix: string;
+      /** @description Give this to the application's agents; it cannot be shown again. */
+      token: string;
+    };
+    /** @description One log line. */
+    LogDto: {
+      /** Format: uuid */
+      application_id?: string | null;
+      context: Record<string, never>;
+      /** Format: uuid */
+      id: string;
+      /** Format: uuid */
+      instance_id?: string | null;
+      /** @description `trace`, `debug`, `info`, `warn` or `error`. */
+      level: string;
+      /** Format: date-time */
+      logged_at: string;
+      message: string;
+      /** Format: date-time */
+      received_at: string;
+      /** @description `agent` or `server`. */
+      source: string;
+      trace_id?: string | null;
+    };
+    /**
+     * @description Severity of a log line.
+     * @enum {string}
+     */
+    LogLevel: "trace" | "debug" | "info" | "warn" | "error";
+    /**
+     * @description Where a line comes from.
+     * @enum {string}
+     */
+    LogSource: "agent" | "server";
+    /** @description Body of `POST /api/v1/auth/login`. */
+    LoginRequest: {
+      password: string;
+      username: string;
+    };
+    /** @description A fresh access token. */
+    LoginResponse: {
+      access_token: string;
+      /**
+       * Format: int64
+       * @description Lifetime of the token in seconds.
+       */
+      expires_in: number;
+      /** @description Always `Bearer`. */
+      token_type: string;
+      user: components["schemas"]["UserDto"];
+    };
+    /** @description One point of a downsampled series: averages over `[at, at + step)`. */
+    MetricPoint: {
+      /** Format: date-time */
+      at: string;
+      /** Format: double */
+      cpu_usage_percent: number;
+      /** Format: double */
+      disk_usage_percent: number;
+      /** Format: double */
+      memory_usage_percent: number;
+      /**
+       * Format: int64
+       * @description Reports averaged into this point.
+       */
+      samples: number;
+    };
+    /** @description A downsampled series of an instance. */
+    MetricSeries: {
+      /** Format: date-time */
+      from: string;
+      points: components["schemas"]["MetricPoint"][];
+      /**
+       * Format: int64
+       * @description Seconds each point covers.
+       */
+      step_seconds: number;
+      /** Format: date-time */
+      to: string;
+    };
+    /** @description Addresses of the host. */
+    NetworkInfo: {
+      /** @description The address the host is reached at inside its network. */
+      ip_address?: string | null;
+      mac_address?: string | null;
+      public_ip?: string | null;
+    };
+    /**
+     * @description Operating system family.
+     * @enum {string}
+     */
+    OsType: "linux" | "windows" | "macos" | "unix" | "unknown";
+    /** @description One page of a list. */
+    Page_ApplicationDto: {
+      items: {
+        agent_token?: components["schemas"]["AgentTokenInfo"] | null;
+        /** @description Unique across the hub, immutable (lower-case slug). */
+        code: string;
+        /** Format: date-time */
+        created_at: string;
+        description?: string | null;
+        /** Format: uuid */
+        id: string;
+        name: string;
+        /** Format: uuid */
+        project_id: string;
+        status: components["schemas"]["Status"];
+        tech_stacks: components["schemas"]["TechStack"][];
+        /** Format: date-time */
+        updated_at: string;
+      }[];
+      /** Format: int64 */
+      page: number;
+      /** Format: int64 */
+      per_page: number;
+      /**
+       * Format: int64
+       * @description Number of items across all pages.
+       */
+      total: number;
+    };
+    /** @description One page of a list. */
+    Page_AuditRecordDto: {
+      items: {
+        action: string;
+        /** Format: uuid */
+        actor_id?: string | null;
+        actor_username: string;
+        /** Format: date-time */
+        created_at: string;
+        /** Format: uuid */
+        id: string;
+        request_id?: string | null;
+        resource_id?: string | null;
+        resource_type: string;
+      }[];
+      /** Format: int64 */
+      page: number;
+      /** Format: int64 */
+      per_page: number;
+      /**
+       * Format: int64
+       * @description Number of items across all pages.
+       */
+      total: number;
+    };
+    /** @description One page of a list. */
+    Page_InstanceDto: {
+      items: {
+        /** @description The agent's own id, unique within the application. */
+        agent_instance_id: string;
+        agent_version: string;
+        /** Format: uuid */
+        application_id: string;
+        /** @description The configuration the agent receives (the defaults unless an operator changed it). */
+        config: components["schemas"]["AgentConfig"];
+        /** Format: int32 */
+        cpu_cores?: number | null;
+        cpu_model?: string | null;
+        /** Format: double */
+        cpu_usage_percent: number;
+        /** Format: date-time */
+        created_at: string;
+        custom_fields: Record<string, never>;
+        /** Format: int64 */
+        disk_total_bytes: number;
+        /** Format: double */
+        disk_usage_percent: number;
+        /** @description The watched process's environment; values of secret-looking names are redacted. */
+        environment: Record<string, never>;
+        /** Format: date-time */
+        first_report_at: string;
+        hostname: string;
+        /** Format: uuid */
+        id: string;
+        ip_address?: string | null;
+        kernel_version?: string | null;
+        /** Format: date-time */
+        last_report_at: string;
+        /** Format: double */
+        load_average_1m?: number | null;
+        mac_address?: string | null;
+        /** Format: int64 */
+        memory_total_bytes: number;
+        /** Format: double */
+        memory_usage_percent: number;
+        /** Format: date-time */
+        offline_at?: string | null;
+        online: boolean;
+        os_type: string;
+        os_version?: string | null;
+        public_ip?: string | null;
+        /** Format: int64 */
+        report_count: number;
+        /** @description `disabled`: reports are refused and no tasks are handed out. */
+        status: components["schemas"]["Status"];
+        /** Format: date-time */
+        updated_at: string;
+        /** Format: int64 */
+        uptime_seconds?: number | null;
+      }[];
+      /** Format: int64 */
+      page: number;
+      /** Format: int64 */
+      per_page: number;
+      /**
+       * Format: int64
+       * @description Number of items across all pages.
+       */
+      total: number;
+    };
+    /** @description One page of a list. */
+    Page_LogDto: {
+      items: {
+        /** Format: uuid */
+        application_id?: string | null;
+        context: Record<string, never>;
+        /** Format: uuid */
+        id: string;
+        /** Format: uuid */
+        instance_id?: string | null;
+        /** @description `trace`, `debug`, `info`, `warn` or `error`. */
+        level: string;
+        /** Format: date-time */
+        logged_at: string;
+        message: string;
+        /** Format: date-time */
+        received_at: string;
+        /** @description `agent` or `server`. */
+        source: string;
+        trace_id?: string | null;
+      }[];
+      /** Format: int64 */
+      page: number;
+      /** Format: int64 */
+      per_page: number;
+      /**
+       * Format: int64
+       * @description Number of items across all pages.
+       */
+      total: number;
+    };
+    /** @description One page of a list. */
+    Page_ProjectDto: {
+      items: {
+        /** @description Unique, immutable identifier (lower-case slug). */
+        code: string;
+        /** Format: date-time */
+        created_at: string;
+        description?: string | null;
+        /** Format: uuid */
+        id: string;
+        name: string;
+        status: components["schemas"]["Status"];
+        /** Format: date-time */
+        updated_at: string;
+      }[];
+      /** Format: int64 */
+      page: number;
+      /** Format: int64 */
+      per_page: number;
+      /**
+       * Format: int64
+       * @description Number of items across all pages.
+       */
+      total: number;
+    };
+    /** @description One page of a list. */
+    Page_ReportDto: {
+      items: {
+        /** Format: double */
+        cpu_usage_percent: number;
+        custom_metrics: Record<string, never>;
+        /** Format: int64 */
+        disk_total_bytes: number;
+        /** Format: double */
+        disk_usage_percent: number;
+        /** Format: int64 */
+        disk_used_bytes: number;
+        /** Format: uuid */
+        id: string;
+        /** Format: double */
+        load_average_1m?: number | null;
+        /** Format: int64 */
+        memory_total_bytes: number;
+        /** Format: double */
+        memory_usage_percent: number;
+        /** Format: int64 */
+        memory_used_bytes: number;
+        /** Format: int64 */
+        process_uptime_seconds?: number | null;
+        /** Format: date-time */
+        received_at: string;
+        /** Format: date-time */
+        reported_at: string;
+        /** Format: int32 */
+        thread_count?: number | null;
+      }[];
+      /** Format: int64 */
+      page: number;
+      /** Format: int64 */
+      per_page: number;
+      /**
+       * Format: int64
+       * @description Number of items across all pages.
+       */
+      total: number;
+    };
+    /** @description One page of a list. */
+    Page_TaskDto: {
+      items: (components["schemas"]["TaskContent"] & {
+        /** Format: date-time */
+        cancelled_at?: string | null;
+        /** Format: date-time */
+        created_at: string;
+        created_by: string;
+        /** Format: uuid */
+        id: string;
+        /** Format: int32 */
+        max_attempts: number;
+        name: string;
+        /** Format: int32 */
+        priority: number;
+        /** @description Records by status. */
+        records: {
+          [key: string]: number;
+        };
+        /** Format: int32 */
+        timeout_seconds: number;
+      })[];
+      /** Format: int64 */
+      page: number;
+      /** Format: int64 */
+      per_page: number;
+      /**
+       * Format: int64
+       * @description Number of items across all pages.
+       */
+      total: number;
+    };
+    /** @description One page of a list. */
+    Page_TaskRecordDto: {
+      items: {
+        /** Format: int32 */
+        attempt: number;
+        /** Format: date-time */
+        dispatched_at?: string | null;
+        error?: string | null;
+        /** Format: int32 */
+        exit_code?: number | null;
+        /** Format: date-time */
+        finished_at?: string | null;
+        /** Format: uuid */
+        id: string;
+        /** Format: uuid */
+        instance_id: string;
+        output?: string | null;
+        output_truncated: boolean;
+        /** Format: date-time */
+        started_at?: string | null;
+        status: components["schemas"]["RecordStatus"];
+        /** Format: uuid */
+        task_id: string;
+        /** Format: date-time */
+        updated_at: string;
+      }[];
+      /** Format: int64 */
+      page: number;
+      /** Format: int64 */
+      per_page: number;
+      /**
+       * Format: int64
+       * @description Number of items across all pages.
+       */
+      total: number;
+    };
+    /** @description One page of a list. */
+    Page_UserDto: {
+      items: {
+        /** Format: date-time */
+        created_at: string;
+        display_name?: string | null;
+        email?: string | null;
+        /** Format: uuid */
+        id: string;
+        roles: components["schemas"]["Role"][];
+        status: components["schemas"]["Status"];
+        /** Format: date-time */
+        updated_at: string;
+        username: string;
+      }[];
+      /** Format: int64 */
+      page: number;
+      /** Format: int64 */
+      per_page: number;
+      /**
+       * Format: int64
+       * @description Number of items across all pages.
+       */
+      total: number;
+    };
+    /**
+     * @description An action a route requires.
+     * @enum {string}
+     */
+    Permission: "read_fleet" | "manage_fleet" | "manage_users" | "read_audit";
+    /** @description The answer to a task poll. */
+    PollResponse: {
+      /** @description Records handed out earlier that were cancelled since: stop them. */
+      cancelled: string[];
+      /** @description Work to start now. */
+      tasks: components["schemas"]["TaskAssignment"][];
+    };
+    /** @description An RFC 9457 problem document. */
+    Problem: {
+      detail?: string | null;
+      /** @description Per-field validation errors (422 only). */
+      errors?: components["schemas"]["FieldError"][] | null;
+      /** @description The request's id, also sent as the `x-request-id` header; quote it when reporting a problem. */
+      request_id?: string | null;
+      /** Format: int32 */
+      status: number;
+      title: string;
+      /** @description A URI naming the kind of problem; `about:blank` when the status says it all. */
+      type: string;
+    };
+    ProjectDto: {
+      /** @description Unique, immutable identifier (lower-case slug). */
+      code: string;
+      /** Format: date-time */
+      created_at: string;
+      description?: string | null;
+      /** Format: uuid */
+      id: string;
+      name: string;
+      status: components["schemas"]["Status"];
+      /** Format: date-time */
+      updated_at: string;
+    };
+    /**
+     * @description Where a task record stands.
+     *
+     *     `pending` → `dispatched` (handed to a poll; the lease runs) → `running` (the agent acknowledged;
+     *     the deadline runs) → `succeeded` | `failed` | `timeout` | `refused`. A lapsed lease returns a
+     *     record to `pending`; cancelling ends any record not finished.
+     * @enum {string}
+     */
+    RecordStatus:
+      | "pending"
+      | "dispatched"
+      | "running"
+      | "succeeded"
+      | "failed"
+      | "timeout"
+      | "refused"
+      | "cancelled";
+    /** @description One stored report. */
+    ReportDto: {
+      /** Format: double */
+      cpu_usage_percent: number;
+      custom_metrics: Record<string, never>;
+      /** Format: int64 */
+      disk_total_bytes: number;
+      /** Format: double */
+      disk_usage_percent: number;
+      /** Format: int64 */
+      disk_used_bytes: number;
+      /** Format: uuid */
+      id: string;
+      /** Format: double */
+      load_average_1m?: number | null;
+      /** Format: int64 */
+      memory_total_bytes: number;
+      /** Format: double */
+      memory_usage_percent: number;
+      /** Format: int64 */
+      memory_used_bytes: number;
+      /** Format: int64 */
+      process_uptime_seconds?: number | null;
+      /** Format: date-time */
+      received_at: string;
+      /** Format: date-time */
+      reported_at: string;
+      /** Format: int32 */
+      thread_count?: number | null;
+    };
+    /** @description One report of an agent. */
+    ReportRequest: {
+      /**
+       * @description The agent's own id for the instance it watches, kept across restarts (1–64 characters of
+       *     `A-Z a-z 0-9 . _ : -`). Together with the application it identifies the instance.
+       */
+      agent_instance_id: string;
+      /** @description The agent's version. */
+      agent_version: string;
+      /** @description Free-form labels (e.g. `region`, `build`). */
+      custom_fields?: {
+        [key: string]: string;
+      };
+      /** @description Application metrics, by name. */
+      custom_metrics?: {
+        [key: string]: number;
+      };
+      /** @description Environment of the watched process. Values of names that look secret are never stored. */
+      environment?: {
+        [key: string]: string;
+      };
+      hardware: components["schemas"]["HardwareInfo"];
+      /** @description The agent's own log lines since its last accepted report. */
+      logs?: components["schemas"]["AgentLogLine"][];
+      network?: components["schemas"]["NetworkInfo"];
+      /**
+       * Format: date-time
+       * @description When the agent took this snapshot.
+       */
+      reported_at: string;
+      runtime?: components["schemas"]["RuntimeInfo"];
+      system: components["schemas"]["SystemInfo"];
+    };
+    /** @description The server's answer to an accepted report. */
+    ReportResponse: {
+      /** @description The configuration the agent should run with from now on. */
+      config: components["schemas"]["AgentConfig"];
+      /**
+       * Format: uuid
+       * @description The server's id of the instance.
+       */
+      instance_id: string;
+      /**
+       * Format: date-time
+       * @description When the server stored the report.
+       */
+      received_at: string;
+    };
+    /**
+     * @description A built-in role.
+     * @enum {string}
+     */
+    Role: "admin" | "operator" | "viewer";
+    /** @description A role of the catalogue. */
+    RoleDto: {
+      description: string;
+      name: components["schemas"]["Role"];
+      permissions: components["schemas"]["Permission"][];
+    };
+    /** @description `run_code`. */
+    RunCode: {
+      /** @description The code (1 to 65,536 characters). */
+      code: string;
+      /** @description The interpreter's name in the agent's allow-list, e.g. `python3` or `bash`. */
+      interpreter: string;
+    };
+    /** @description The watched process. */
+    RuntimeInfo: {
+      /** Format: int32 */
+      process_id?: number | null;
+      /** Format: int64 */
+      process_uptime_seconds?: number | null;
+      /** Format: int32 */
+      thread_count?: number | null;
+    };
+    /** @description Body of `PUT /api/v1/users/{id}/roles`: the complete set of roles the user should hold. */
+    SetRoles: {
+      roles: components["schemas"]["Role"][];
+    };
+    /** @description `shell_exec`. */
+    ShellExec: {
+      /** @description Extra environment variables (at most 64). */
+      env?: {
+        [key: string]: string;
+      };
+      /** @description The script (1 to 65,536 characters). */
+      script: string;
+      /** @description Working directory on the host. */
+      workdir?: string | null;
+    };
+    /**
+     * @description Whether a user, project or application is in use.
+     * @enum {string}
+     */
+    Status: "active" | "disabled";
+    /** @description Operating system. */
+    SystemInfo: {
+      hostname: string;
+      kernel_version?: string | null;
+      os_type: components["schemas"]["OsType"];
+      os_version?: string | null;
+      /**
+       * Format: int64
+       * @description Seconds since the host booted.
+       */
+      uptime_seconds?: number | null;
+    };
+    /** @description One task record handed to an agent. */
+    TaskAssignment: components["schemas"]["TaskContent"] & {
+      /**
+       * Format: int32
+       * @description Which attempt this is (from 1).
+       */
+      attempt: number;
+      /**
+       * Format: int32
+       * @description Higher first.
+       */
+      priority: number;
+      /**
+       * Format: uuid
+       * @description Answer with this id.
+       */
+      record_id: string;
+      /** Format: uuid */
+      task_id: string;
+      /**
+       * Format: int32
+       * @description Stop the work after this long and answer `timed_out`.
+       */
+      timeout_seconds: number;
+    };
+    /** @description What to do, by type. */
+    TaskContent:
+      | {
+          /** @description Run a shell script. */
+          content: components["schemas"]["ShellExec"];
+          /** @enum {string} */
+          type: "shell_exec";
+        }
+      | {
+          /** @description Make an HTTP request from the host. */
+          content: components["schemas"]["HttpRequest"];
+          /** @enum {string} */
+          type: "http_request";
+        }
+      | {
+          /** @description Run code with an interpreter from the agent's allow-list. */
+          content: components["schemas"]["RunCode"];
+          /** @enum {string} */
+          type: "run_code";
+        }
+      | {
+          /** @description List, fetch, send or delete files under the agent's configured roots. */
+          content: components["schemas"]["FileManager"];
+          /** @enum {string} */
+          type: "file_manager";
+        }
+      | {
+          /** @description Run a named hook from the agent's local configuration. */
+          content: components["schemas"]["CustomCommand"];
+          /** @enum {string} */
+          type: "custom_command";
+        };
+    /** @description A task with how its records stand. */
+    TaskDto: components["schemas"]["TaskContent"] & {
+      /** Format: date-time */
+      cancelled_at?: string | null;
+      /** Format: date-time */
+      created_at: string;
+      created_by: string;
+      /** Format: uuid */
+      id: string;
+      /** Format: int32 */
+      max_attempts: number;
+      name: string;
+      /** Format: int32 */
+      priority: number;
+      /** @description Records by status. */
+      records: {
+        [key: string]: number;
+      };
+      /** Format: int32 */
+      timeout_seconds: number;
+    };
+    /**
+     * @description How a record ended on the agent.
+     * @enum {string}
+     */
+    TaskOutcome: "succeeded" | "failed" | "timed_out" | "refused";
+    /** @description One instance's record of a task. */
+    TaskRecordDto: {
+      /** Format: int32 */
+      attempt: number;
+      /** Format: date-time */
+      dispatched_at?: string | null;
+      error?: string | null;
+      /** Format: int32 */
+      exit_code?: number | null;
+      /** Format: date-time */
+      finished_at?: string | null;
+      /** Format: uuid */
+      id: string;
+      /** Format: uuid */
+      instance_id: string;
+      output?: string | null;
+      output_truncated: boolean;
+      /** Format: date-time */
+      started_at?: string | null;
+      status: components["schemas"]["RecordStatus"];
+      /** Format: uuid */
+      task_id: string;
+      /** Format: date-time */
+      updated_at: string;
+    };
+    /** @description `POST /api/v1/agent/task-records/{id}/result`. Sending the same result again is harmless. */
+    TaskResult: {
+      /** @description The agent's instance id: a result is only accepted from the instance it was handed to. */
+      agent_instance_id: string;
+      error?: string | null;
+      /** Format: int32 */
+      exit_code?: number | null;
+      /** Format: date-time */
+      finished_at?: string | null;
+      outcome: components["schemas"]["TaskOutcome"];
+      /** @description Output. The server keeps the first 131,072 characters and marks the rest truncated. */
+      output?: string | null;
+      output_truncated?: boolean;
+      /** Format: date-time */
+      started_at?: string | null;
+    };
+    /** @description A technology an application is built with. */
+    TechStack: {
+      name: string;
+      version?: string | null;
+    };
+    /** @description Body of `PATCH /api/v1/applications/{id}`; absent fields stay as they are. */
+    UpdateApplication: {
+      description?: string | null;
+      name?: string | null;
+      status?: components["schemas"]["Status"] | null;
+      tech_stacks?: components["schemas"]["TechStack"][] | null;
+    };
+    /** @description Body of `PATCH /api/v1/instances/{id}`; absent fields stay as they are. */
+    UpdateInstance: {
+      config?: components["schemas"]["AgentConfig"] | null;
+      status?: components["schemas"]["Status"] | null;
+    };
+    /** @description Body of `PATCH /api/v1/projects/{id}`; absent fields stay as they are. */
+    UpdateProject: {
+      description?: string | null;
+      name?: string | null;
+      status?: components["schemas"]["Status"] | null;
+    };
+    /** @description Body of `PATCH /api/v1/users/{id}`; absent fields stay as they are, `null` clears. */
+    UpdateUser: {
+      display_name?: string | null;
+      email?: string | null;
+      /** @description Sets a new password and signs the user out everywhere. */
+      password?: string | null;
+      status?: components["schemas"]["Status"] | null;
+    };
+    /** @description A user as the API shows it (never the password hash). */
+    UserDto: {
+      /** Format: date-time */
+      created_at: string;
+      display_name?: string | null;
+      email?: string | null;
+      /** Format: uuid */
+      id: string;
+      roles: components["schemas"]["Role"][];
+      status: components["schemas"]["Status"];
+      /** Format: date-time */
+      updated_at: string;
+      username: string;
+    };
+    /** @description A ticket for `GET /api/v1/ws?ticket=…`. */
+    WsTicket: {
+      /**
+       * Format: int64
+       * @description Seconds the ticket stays valid for opening a socket.
+       */
+      expires_in: number;
+      ticket: string;
+    };
+  };
+  responses: never;
+  parameters: never;
+  requestBodies: never;
+  headers: never;
+  pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    report: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ReportRequest"];
-            };
-        };
-        responses: {
-            /** @description Stored */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ReportResponse"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, wrong or rotated agent token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The instance or its application is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive in time */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Busy; retry after the given time */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  report: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    acknowledge_record: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Task record id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AckRecord"];
-            };
-        };
-        responses: {
-            /** @description Running */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive in time */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Cancelled or already finished: do not run it */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ReportRequest"];
+      };
     };
-    submit_result: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Task record id */
-                id: string;
-            };
-            cookie?: never;
+    responses: {
+      /** @description Stored */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["TaskResult"];
-            };
+        content: {
+          "application/json": components["schemas"]["ReportResponse"];
         };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TaskRecordDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive in time */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Cancelled, or already ended otherwise */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
         };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Missing, wrong or rotated agent token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The instance or its application is disabled */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Busy; retry after the given time */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    poll_tasks: {
-        parameters: {
-            query: {
-                /** @description The agent's instance id (as in its reports). */
-                agent_instance_id: string;
-                /** @description Seconds to wait for work when there is none, 0–60 (default 30). */
-                wait?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PollResponse"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The instance or its application is disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such instance: report first */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  acknowledge_record: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Task record id */
+        id: string;
+      };
+      cookie?: never;
     };
-    list_applications: {
-        parameters: {
-            query?: {
-                /** @description Page number, from 1. */
-                page?: number;
-                /** @description Items per page, 1 to 200 (default 50). */
-                per_page?: number;
-                project_id?: string;
-                /** @description Substring of name or code. */
-                q?: string;
-                status?: components["schemas"]["Status"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_ApplicationDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["AckRecord"];
+      };
     };
-    create_application: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    responses: {
+      /** @description Running */
+      204: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateApplication"];
-            };
+        content?: never;
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
         };
-        responses: {
-            /** @description Created */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApplicationDto"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive in time */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Code taken */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
         };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Cancelled or already finished: do not run it */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    get_application: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Application id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApplicationDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  submit_result: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Task record id */
+        id: string;
+      };
+      cookie?: never;
     };
-    delete_application: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Application id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["TaskResult"];
+      };
     };
-    update_application: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Application id */
-                id: string;
-            };
-            cookie?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateApplication"];
-            };
+        content: {
+          "application/json": components["schemas"]["TaskRecordDto"];
         };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApplicationDto"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive in time */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
         };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Cancelled, or already ended otherwise */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    rotate_agent_token: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Application id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Created */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["IssuedAgentToken"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  poll_tasks: {
+    parameters: {
+      query: {
+        /** @description The agent's instance id (as in its reports). */
+        agent_instance_id: string;
+        /** @description Seconds to wait for work when there is none, 0–60 (default 30). */
+        wait?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    list_audit: {
-        parameters: {
-            query?: {
-                /** @description Page number, from 1. */
-                page?: number;
-                /** @description Items per page, 1 to 200 (default 50). */
-                per_page?: number;
-                /** @description Username of the actor. */
-                actor?: string;
-                /** @description Exact action, e.g. `project.update`. */
-                action?: string;
-                resource_type?: string;
-                resource_id?: string;
-                /** @description Only records at or after this time (RFC 3339). */
-                from?: string;
-                /** @description Only records before this time (RFC 3339). */
-                to?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_AuditRecordDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+        content: {
+          "application/json": components["schemas"]["PollResponse"];
         };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The instance or its application is disabled */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No such instance: report first */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    get_audit: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Audit record id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AuditDetailDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  list_applications: {
+    parameters: {
+      query?: {
+        /** @description Page number, from 1. */
+        page?: number;
+        /** @description Items per page, 1 to 200 (default 50). */
+        per_page?: number;
+        project_id?: string;
+        /** @description Substring of name or code. */
+        q?: string;
+        status?: components["schemas"]["Status"];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    login: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["LoginRequest"];
-            };
+        content: {
+          "application/json": components["schemas"]["Page_ApplicationDto"];
         };
-        responses: {
-            /** @description Signed in */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["LoginResponse"];
-                };
-            };
-            /** @description Malformed body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Wrong credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive in time */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many attempts */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Busy; retry after the given time */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
         };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    logout: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Signed out */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  create_application: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    me: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserDto"];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CreateApplication"];
+      };
     };
-    change_password: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ChangePassword"];
-            };
+        content: {
+          "application/json": components["schemas"]["ApplicationDto"];
         };
-        responses: {
-            /** @description Password changed */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Malformed body */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive in time */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Wrong current password or weak new one */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many wrong current passwords */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Busy; retry after the given time */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
         };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Code taken */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    fleet_metrics: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/openmetrics-text": string;
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  get_application: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Application id */
+        id: string;
+      };
+      cookie?: never;
     };
-    list_instances: {
-        parameters: {
-            query?: {
-                /** @description Page number, from 1. */
-                page?: number;
-                /** @description Items per page, 1 to 200 (default 50). */
-                per_page?: number;
-                application_id?: string;
-                project_id?: string;
-                /** @description `true`: only online instances; `false`: only offline ones. */
-                online?: boolean;
-                status?: components["schemas"]["Status"];
-                /** @description Substring of hostname, IP address or agent instance id. */
-                q?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_InstanceDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+        content: {
+          "application/json": components["schemas"]["ApplicationDto"];
         };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    get_instance: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Instance id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["InstanceDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  delete_application: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Application id */
+        id: string;
+      };
+      cookie?: never;
     };
-    delete_instance: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Instance id */
-                id: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+        content?: never;
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
         };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    update_instance: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Instance id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateInstance"];
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["InstanceDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive in time */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  update_application: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Application id */
+        id: string;
+      };
+      cookie?: never;
     };
-    instance_metrics: {
-        parameters: {
-            query?: {
-                /** @description How far back, e.g. `15m`, `1h`, `24h`, `7d` (1m to 30d; default 1h). */
-                range?: string;
-            };
-            header?: never;
-            path: {
-                /** @description Instance id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MetricSeries"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["UpdateApplication"];
+      };
     };
-    instance_reports: {
-        parameters: {
-            query?: {
-                /** @description Page number, from 1. */
-                page?: number;
-                /** @description Items per page, 1 to 200 (default 50). */
-                per_page?: number;
-                /** @description Reports received at or after this time (RFC 3339). */
-                from?: string;
-                /** @description Reports received before this time (RFC 3339). */
-                to?: string;
-            };
-            header?: never;
-            path: {
-                /** @description Instance id */
-                id: string;
-            };
-            cookie?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_ReportDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+        content: {
+          "application/json": components["schemas"]["ApplicationDto"];
         };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    list_logs: {
-        parameters: {
-            query?: {
-                /** @description Page number, from 1. */
-                page?: number;
-                /** @description Items per page, 1 to 200 (default 50). */
-                per_page?: number;
-                level?: components["schemas"]["LogLevel"];
-                source?: components["schemas"]["LogSource"];
-                instance_id?: string;
-                application_id?: string;
-                /** @description Exact trace id. */
-                trace_id?: string;
-                /** @description Substring of the message (case-insensitive). */
-                q?: string;
-                /** @description Lines received at or after this time (RFC 3339). */
-                from?: string;
-                /** @description Lines received before this time (RFC 3339). */
-                to?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_LogDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  rotate_agent_token: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Application id */
+        id: string;
+      };
+      cookie?: never;
     };
-    export_logs: {
-        parameters: {
-            query?: {
-                level?: components["schemas"]["LogLevel"];
-                source?: components["schemas"]["LogSource"];
-                instance_id?: string;
-                application_id?: string;
-                /** @description Exact trace id. */
-                trace_id?: string;
-                /** @description Substring of the message (case-insensitive). */
-                q?: string;
-                /** @description Lines received at or after this time (RFC 3339). */
-                from?: string;
-                /** @description Lines received before this time (RFC 3339). */
-                to?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/csv": string;
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+        content: {
+          "application/json": components["schemas"]["IssuedAgentToken"];
         };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    list_projects: {
-        parameters: {
-            query?: {
-                /** @description Page number, from 1. */
-                page?: number;
-                /** @description Items per page, 1 to 200 (default 50). */
-                per_page?: number;
-                /** @description Substring of name or code. */
-                q?: string;
-                status?: components["schemas"]["Status"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_ProjectDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  list_audit: {
+    parameters: {
+      query?: {
+        /** @description Page number, from 1. */
+        page?: number;
+        /** @description Items per page, 1 to 200 (default 50). */
+        per_page?: number;
+        /** @description Username of the actor. */
+        actor?: string;
+        /** @description Exact action, e.g. `project.update`. */
+        action?: string;
+        resource_type?: string;
+        resource_id?: string;
+        /** @description Only records at or after this time (RFC 3339). */
+        from?: string;
+        /** @description Only records before this time (RFC 3339). */
+        to?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    create_project: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateProject"];
-            };
+        content: {
+          "application/json": components["schemas"]["Page_AuditRecordDto"];
         };
-        responses: {
-            /** @description Created */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProjectDto"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive in time */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Code taken */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
         };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    get_project: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Project id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProjectDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  get_audit: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Audit record id */
+        id: string;
+      };
+      cookie?: never;
     };
-    delete_project: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Project id */
-                id: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The project has applications */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+        content: {
+          "application/json": components["schemas"]["AuditDetailDto"];
         };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    update_project: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Project id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateProject"];
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProjectDto"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive in time */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  login: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    list_roles: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RoleDto"][];
-                };
-            };
-            /** @description Not signed in */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["LoginRequest"];
+      };
     };
-    retry_record: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Task record id */
-                id: string;
-            };
-            cookie?: never;
+    responses: {
+      /** @description Signed in */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TaskRecordDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+        content: {
+          "application/json": components["schemas"]["LoginResponse"];
         };
+      };
+      /** @description Malformed body */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Wrong credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Too many attempts */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Busy; retry after the given time */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    list_tasks: {
-        parameters: {
-            query?: {
-                /** @description Page number, from 1. */
-                page?: number;
-                /** @description Items per page, 1 to 200 (default 50). */
-                per_page?: number;
-                /** @description Substring of the name. */
-                q?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_TaskDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  logout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    create_task: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description Signed out */
+      204: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateTask"];
-            };
+        content?: never;
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
         };
-        responses: {
-            /** @description Created */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TaskDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive in time */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
         };
+      };
     };
-    get_task: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Task id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TaskDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  me: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    cancel_task: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Task id */
-                id: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TaskDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+        content: {
+          "application/json": components["schemas"]["UserDto"];
         };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    task_records: {
-        parameters: {
-            query?: {
-                /** @description Page number, from 1. */
-                page?: number;
-                /** @description Items per page, 1 to 200 (default 50). */
-                per_page?: number;
-                status?: components["schemas"]["RecordStatus"];
-            };
-            header?: never;
-            path: {
-                /** @description Task id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_TaskRecordDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  change_password: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    list_users: {
-        parameters: {
-            query?: {
-                /** @description Page number, from 1. */
-                page?: number;
-                /** @description Items per page, 1 to 200 (default 50). */
-                per_page?: number;
-                /** @description Substring of username, display name or email. */
-                q?: string;
-                status?: components["schemas"]["Status"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_UserDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ChangePassword"];
+      };
     };
-    create_user: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    responses: {
+      /** @description Password changed */
+      204: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateUser"];
-            };
+        content?: never;
+      };
+      /** @description Malformed body */
+      400: {
+        headers: {
+          [name: string]: unknown;
         };
-        responses: {
-            /** @description Created */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserDto"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive in time */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Username taken */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
         };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Wrong current password or weak new one */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Too many wrong current passwords */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Busy; retry after the given time */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    get_user: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description User id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserDto"];
-                };
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  fleet_metrics: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    delete_user: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description User id */
-                id: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+        content: {
+          "application/openmetrics-text": string;
         };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    update_user: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description User id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateUser"];
-            };
-        };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserDto"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive in time */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  list_instances: {
+    parameters: {
+      query?: {
+        /** @description Page number, from 1. */
+        page?: number;
+        /** @description Items per page, 1 to 200 (default 50). */
+        per_page?: number;
+        application_id?: string;
+        project_id?: string;
+        /** @description `true`: only online instances; `false`: only offline ones. */
+        online?: boolean;
+        status?: components["schemas"]["Status"];
+        /** @description Substring of hostname, IP address or agent instance id. */
+        q?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
-    set_user_roles: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description User id */
-                id: string;
-            };
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SetRoles"];
-            };
+        content: {
+          "application/json": components["schemas"]["Page_InstanceDto"];
         };
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserDto"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body did not arrive in time */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
         };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    unlock_user: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description User id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Throttling cleared */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The body, a path or a query parameter cannot be read */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  get_instance: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Instance id */
+        id: string;
+      };
+      cookie?: never;
     };
-    websocket: {
-        parameters: {
-            query: {
-                /** @description A ticket from `POST /api/v1/ws/ticket`. */
-                ticket: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description Switching to the WebSocket protocol */
-            101: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Not a WebSocket request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, expired or invalid ticket */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (including NUL characters in any string) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+        content: {
+          "application/json": components["schemas"]["InstanceDto"];
         };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    issue_ticket: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WsTicket"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+  };
+  delete_instance: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Instance id */
+        id: string;
+      };
+      cookie?: never;
     };
-    healthz: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
         };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HealthStatus"];
-                };
-            };
+        content?: never;
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
         };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
     };
-    metrics: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/openmetrics-text": string;
-                };
-            };
-        };
+  };
+  update_instance: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Instance id */
+        id: string;
+      };
+      cookie?: never;
     };
-    readyz: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HealthStatus"];
-                };
-            };
-            /** @description Database unreachable or migrations pending */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["UpdateInstance"];
+      };
     };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["InstanceDto"];
+        };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  instance_metrics: {
+    parameters: {
+      query?: {
+        /** @description How far back, e.g. `15m`, `1h`, `24h`, `7d` (1m to 30d; default 1h). */
+        range?: string;
+      };
+      header?: never;
+      path: {
+        /** @description Instance id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["MetricSeries"];
+        };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  instance_reports: {
+    parameters: {
+      query?: {
+        /** @description Page number, from 1. */
+        page?: number;
+        /** @description Items per page, 1 to 200 (default 50). */
+        per_page?: number;
+        /** @description Reports received at or after this time (RFC 3339). */
+        from?: string;
+        /** @description Reports received before this time (RFC 3339). */
+        to?: string;
+      };
+      header?: never;
+      path: {
+        /** @description Instance id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Page_ReportDto"];
+        };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  list_logs: {
+    parameters: {
+      query?: {
+        /** @description Page number, from 1. */
+        page?: number;
+        /** @description Items per page, 1 to 200 (default 50). */
+        per_page?: number;
+        level?: components["schemas"]["LogLevel"];
+        source?: components["schemas"]["LogSource"];
+        instance_id?: string;
+        application_id?: string;
+        /** @description Exact trace id. */
+        trace_id?: string;
+        /** @description Substring of the message (case-insensitive). */
+        q?: string;
+        /** @description Lines received at or after this time (RFC 3339). */
+        from?: string;
+        /** @description Lines received before this time (RFC 3339). */
+        to?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Page_LogDto"];
+        };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  export_logs: {
+    parameters: {
+      query?: {
+        level?: components["schemas"]["LogLevel"];
+        source?: components["schemas"]["LogSource"];
+        instance_id?: string;
+        application_id?: string;
+        /** @description Exact trace id. */
+        trace_id?: string;
+        /** @description Substring of the message (case-insensitive). */
+        q?: string;
+        /** @description Lines received at or after this time (RFC 3339). */
+        from?: string;
+        /** @description Lines received before this time (RFC 3339). */
+        to?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "text/csv": string;
+        };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  list_projects: {
+    parameters: {
+      query?: {
+        /** @description Page number, from 1. */
+        page?: number;
+        /** @description Items per page, 1 to 200 (default 50). */
+        per_page?: number;
+        /** @description Substring of name or code. */
+        q?: string;
+        status?: components["schemas"]["Status"];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Page_ProjectDto"];
+        };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  create_project: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CreateProject"];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ProjectDto"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Code taken */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  get_project: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Project id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ProjectDto"];
+        };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  delete_project: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Project id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The project has applications */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  update_project: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Project id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["UpdateProject"];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ProjectDto"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  list_roles: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["RoleDto"][];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  retry_record: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Task record id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["TaskRecordDto"];
+        };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  list_tasks: {
+    parameters: {
+      query?: {
+        /** @description Page number, from 1. */
+        page?: number;
+        /** @description Items per page, 1 to 200 (default 50). */
+        per_page?: number;
+        /** @description Substring of the name. */
+        q?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Page_TaskDto"];
+        };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  create_task: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CreateTask"];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["TaskDto"];
+        };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  get_task: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Task id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["TaskDto"];
+        };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  cancel_task: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Task id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["TaskDto"];
+        };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  task_records: {
+    parameters: {
+      query?: {
+        /** @description Page number, from 1. */
+        page?: number;
+        /** @description Items per page, 1 to 200 (default 50). */
+        per_page?: number;
+        status?: components["schemas"]["RecordStatus"];
+      };
+      header?: never;
+      path: {
+        /** @description Task id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Page_TaskRecordDto"];
+        };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  list_users: {
+    parameters: {
+      query?: {
+        /** @description Page number, from 1. */
+        page?: number;
+        /** @description Items per page, 1 to 200 (default 50). */
+        per_page?: number;
+        /** @description Substring of username, display name or email. */
+        q?: string;
+        status?: components["schemas"]["Status"];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Page_UserDto"];
+        };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  create_user: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CreateUser"];
+      };
+    };
+    responses: {
+      /** @description Created */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["UserDto"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Username taken */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  get_user: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description User id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["UserDto"];
+        };
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  delete_user: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description User id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  update_user: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description User id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["UpdateUser"];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["UserDto"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  set_user_roles: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description User id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["SetRoles"];
+      };
+    };
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["UserDto"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Conflict */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description The body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  unlock_user: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description User id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Throttling cleared */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description The body, a path or a query parameter cannot be read */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  websocket: {
+    parameters: {
+      query: {
+        /** @description A ticket from `POST /api/v1/ws/ticket`. */
+        ticket: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Switching to the WebSocket protocol */
+      101: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not a WebSocket request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Missing, expired or invalid ticket */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Invalid fields (including NUL characters in any string) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  issue_ticket: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["WsTicket"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  healthz: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["HealthStatus"];
+        };
+      };
+    };
+  };
+  metrics: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/openmetrics-text": string;
+        };
+      };
+    };
+  };
+  readyz: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["HealthStatus"];
+        };
+      };
+      /** @description Database unreachable or migrations pending */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
 }

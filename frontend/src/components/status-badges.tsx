@@ -8,7 +8,9 @@ export function OnlineBadge({ online }: { online: boolean }) {
     <Badge variant={online ? "success" : "secondary"} data-online={online}>
       <span
         aria-hidden
-        className={online ? "size-1.5 rounded-full bg-success" : "size-1.5 rounded-full bg-muted-foreground"}
+        className={
+          online ? "size-1.5 rounded-full bg-success" : "size-1.5 rounded-full bg-muted-foreground"
+        }
       />
       {online ? t("instances.online") : t("instances.offline")}
     </Badge>

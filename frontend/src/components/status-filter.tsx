@@ -1,6 +1,12 @@
 import { useTranslation } from "react-i18next";
 import type { Status } from "@/api/types";
-import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import {
+  Select,
+  SelectContent,
+  SelectItem,
+  SelectTrigger,
+  SelectValue,
+} from "@/components/ui/select";
 
 const ALL = "all";
 

@@ -86,7 +86,11 @@ function LiveIndicator() {
         aria-hidden
         className={cn(
           "size-2 rounded-full",
-          status === "open" ? "bg-success" : status === "connecting" ? "bg-warning" : "bg-muted-foreground",
+          status === "open"
+            ? "bg-success"
+            : status === "connecting"
+              ? "bg-warning"
+              : "bg-muted-foreground",
         )}
       />
       {label}

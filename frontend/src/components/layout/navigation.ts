@@ -41,15 +41,69 @@ export interface NavItem {
 }
 
 export const NAV_ITEMS: readonly NavItem[] = [
-  { to: "/", label: "nav.dashboard", icon: LayoutDashboardIcon, permission: "read_fleet", section: "fleet" },
-  { to: "/projects", label: "nav.projects", icon: FolderKanbanIcon, permission: "read_fleet", section: "fleet" },
-  { to: "/applications", label: "nav.applications", icon: BoxesIcon, permission: "read_fleet", section: "fleet" },
-  { to: "/instances", label: "nav.instances", icon: ServerIcon, permission: "read_fleet", section: "fleet" },
-  { to: "/tasks", label: "nav.tasks", icon: ListChecksIcon, permission: "read_fleet", section: "fleet" },
-  { to: "/logs", label: "nav.logs", icon: ScrollTextIcon, permission: "read_fleet", section: "fleet" },
-  { to: "/audit", label: "nav.audit", icon: ActivityIcon, permission: "read_audit", section: "admin" },
-  { to: "/users", label: "nav.users", icon: UsersIcon, permission: "manage_users", section: "admin" },
-  { to: "/roles", label: "nav.roles", icon: ShieldCheckIcon, permission: "manage_users", section: "admin" },
+  {
+    to: "/",
+    label: "nav.dashboard",
+    icon: LayoutDashboardIcon,
+    permission: "read_fleet",
+    section: "fleet",
+  },
+  {
+    to: "/projects",
+    label: "nav.projects",
+    icon: FolderKanbanIcon,
+    permission: "read_fleet",
+    section: "fleet",
+  },
+  {
+    to: "/applications",
+    label: "nav.applications",
+    icon: BoxesIcon,
+    permission: "read_fleet",
+    section: "fleet",
+  },
+  {
+    to: "/instances",
+    label: "nav.instances",
+    icon: ServerIcon,
+    permission: "read_fleet",
+    section: "fleet",
+  },
+  {
+    to: "/tasks",
+    label: "nav.tasks",
+    icon: ListChecksIcon,
+    permission: "read_fleet",
+    section: "fleet",
+  },
+  {
+    to: "/logs",
+    label: "nav.logs",
+    icon: ScrollTextIcon,
+    permission: "read_fleet",
+    section: "fleet",
+  },
+  {
+    to: "/audit",
+    label: "nav.audit",
+    icon: ActivityIcon,
+    permission: "read_audit",
+    section: "admin",
+  },
+  {
+    to: "/users",
+    label: "nav.users",
+    icon: UsersIcon,
+    permission: "manage_users",
+    section: "admin",
+  },
+  {
+    to: "/roles",
+    label: "nav.roles",
+    icon: ShieldCheckIcon,
+    permission: "manage_users",
+    section: "admin",
+  },
 ];
 
 /** The menu entries the given roles may use; the rest are not shown at all. */

@@ -65,7 +65,10 @@ export function AlertDialogAction({
 }: ComponentProps<typeof AlertDialogPrimitive.Action> & { destructive?: boolean }) {
   return (
     <AlertDialogPrimitive.Action
-      className={cn(buttonVariants({ variant: destructive ? "destructive" : "default" }), className)}
+      className={cn(
+        buttonVariants({ variant: destructive ? "destructive" : "default" }),
+        className,
+      )}
       {...props}
     />
   );

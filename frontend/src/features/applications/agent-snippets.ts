@@ -20,7 +20,11 @@ function kubeName(code: string): string {
   return `monihub-agent-${code.replaceAll("_", "-")}`.slice(0, 63).replace(/-+$/, "");
 }
 
-export function agentSnippets(serverUrl: string, token: string, applicationCode: string): AgentSnippets {
+export function agentSnippets(
+  serverUrl: string,
+  token: string,
+  applicationCode: string,
+): AgentSnippets {
   const config = [
     "# MoniHub agent configuration",
     "[server]",

@@ -19,10 +19,8 @@ export const getApplication = (id: string) =>
 export const createApplication = (body: components["schemas"]["CreateApplication"]) =>
   unwrap(api.POST("/api/v1/applications", { body }));
 
-export const updateApplication = (
-  id: string,
-  body: components["schemas"]["UpdateApplication"],
-) => unwrap(api.PATCH("/api/v1/applications/{id}", { params: { path: { id } }, body }));
+export const updateApplication = (id: string, body: components["schemas"]["UpdateApplication"]) =>
+  unwrap(api.PATCH("/api/v1/applications/{id}", { params: { path: { id } }, body }));
 
 export const deleteApplication = (id: string) =>
   unwrap(api.DELETE("/api/v1/applications/{id}", { params: { path: { id } } }));

@@ -51,7 +51,10 @@ function ApplicationInstances({ applicationId }: { applicationId: string }) {
   if (query.isError) return <ErrorState error={query.error} onRetry={() => void query.refetch()} />;
   if (query.data.items.length === 0) {
     return (
-      <EmptyState title={t("applications.noInstances")} description={t("applications.noInstancesHint")} />
+      <EmptyState
+        title={t("applications.noInstances")}
+        description={t("applications.noInstancesHint")}
+      />
     );
   }
   return (
@@ -128,7 +131,10 @@ export function ApplicationDetailPage() {
   const remove = useMutation({
     mutationFn: () => deleteApplication(applicationId),
     onSuccess: async () => {
-      toast({ title: t("applications.deleted", { name: query.data?.name ?? "" }), variant: "success" });
+      toast({
+        title: t("applications.deleted", { name: query.data?.name ?? "" }),
+        variant: "success",
+      });
       await client.invalidateQueries({ queryKey: queryKeys.applications.all });
       await navigate({ to: "/applications", search: {} });
     },
@@ -144,7 +150,13 @@ export function ApplicationDetailPage() {
       disabled={issue.isPending}
       onClick={onClick}
     >
-      {issue.isPending ? <Spinner /> : app.agent_token ? <RefreshCwIcon aria-hidden /> : <KeyRoundIcon aria-hidden />}
+      {issue.isPending ? (
+        <Spinner />
+      ) : app.agent_token ? (
+        <RefreshCwIcon aria-hidden />
+      ) : (
+        <KeyRoundIcon aria-hidden />
+      )}
       {app.agent_token ? t("applications.rotateToken") : t("applications.issueToken")}
     </Button>
   );
@@ -257,7 +269,11 @@ export function ApplicationDetailPage() {
         </CardContent>
       </Card>
       <ApplicationFormDialog open={editOpen} onOpenChange={setEditOpen} application={app} />
-      <AgentTokenDialog issued={issued} applicationCode={app.code} onClose={() => setIssued(null)} />
+      <AgentTokenDialog
+        issued={issued}
+        applicationCode={app.code}
+        onClose={() => setIssued(null)}
+      />
     </>
   );
 }

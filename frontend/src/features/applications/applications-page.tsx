@@ -12,7 +12,13 @@ import { EmptyState, ErrorState, LoadingState } from "@/components/states";
 import { StatusFilter } from "@/components/status-filter";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent } from "@/components/ui/card";
-import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import {
+  Select,
+  SelectContent,
+  SelectItem,
+  SelectTrigger,
+  SelectValue,
+} from "@/components/ui/select";
 import { useCan } from "@/features/auth/use-session";
 import { fetchProjectOptions } from "@/features/projects/api";
 import { listApplications } from "./api";
@@ -70,7 +76,9 @@ export function ApplicationsPage() {
               className="w-full max-w-xs"
               label={t("common.search")}
               value={search.q ?? ""}
-              onChange={(q) => void navigate({ search: (s) => ({ ...s, q: q || undefined, page: undefined }) })}
+              onChange={(q) =>
+                void navigate({ search: (s) => ({ ...s, q: q || undefined, page: undefined }) })
+              }
             />
             <Select
               value={search.project ?? ALL}
@@ -94,7 +102,9 @@ export function ApplicationsPage() {
             </Select>
             <StatusFilter
               value={search.status}
-              onChange={(status) => void navigate({ search: (s) => ({ ...s, status, page: undefined }) })}
+              onChange={(status) =>
+                void navigate({ search: (s) => ({ ...s, status, page: undefined }) })
+              }
             />
           </div>
           {query.isPending ? (

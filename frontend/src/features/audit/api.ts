@@ -15,7 +15,9 @@ export function auditFilters(search: AuditSearch) {
 }
 
 export const listAudit = (search: AuditSearch, page: number, per_page: number) =>
-  unwrap(api.GET("/api/v1/audit", { params: { query: { ...auditFilters(search), page, per_page } } }));
+  unwrap(
+    api.GET("/api/v1/audit", { params: { query: { ...auditFilters(search), page, per_page } } }),
+  );
 
 export const getAuditRecord = (id: string) =>
   unwrap(api.GET("/api/v1/audit/{id}", { params: { path: { id } } }));
@@ -42,10 +44,15 @@ export function auditCsv(records: readonly AuditRecord[]): string {
 }
 
 /** The matching records (newest first, up to the export limit) as CSV. */
-export async function exportAudit(search: AuditSearch): Promise<{ csv: string; total: number; count: number }> {
-  const { items, total } = await fetchAllPages((page, per_page) => listAudit(search, page, per_page), {
-    limit: AUDIT_EXPORT_LIMIT,
-  });
+export async function exportAudit(
+  search: AuditSearch,
+): Promise<{ csv: string; total: number; count: number }> {
+  const { items, total } = await fetchAllPages(
+    (page, per_page) => listAudit(search, page, per_page),
+    {
+      limit: AUDIT_EXPORT_LIMIT,
+    },
+  );
   return { csv: auditCsv(items), total, count: items.length };
 }
 

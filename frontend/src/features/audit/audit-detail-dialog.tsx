@@ -77,7 +77,13 @@ function DiffTable({ diff }: { diff: DiffEntry[] }) {
 }
 
 /** One audit record: who did what, and the field-by-field change. */
-export function AuditDetailDialog({ id, onClose }: { id: string | undefined; onClose: () => void }) {
+export function AuditDetailDialog({
+  id,
+  onClose,
+}: {
+  id: string | undefined;
+  onClose: () => void;
+}) {
   const { t } = useTranslation();
   const query = useQuery({
     queryKey: queryKeys.audit.detail(id ?? ""),

@@ -10,7 +10,13 @@ import { SearchInput } from "@/components/search-input";
 import { EmptyState, ErrorState, LoadingState, Spinner } from "@/components/states";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent } from "@/components/ui/card";
-import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import {
+  Select,
+  SelectContent,
+  SelectItem,
+  SelectTrigger,
+  SelectValue,
+} from "@/components/ui/select";
 import {
   Table,
   TableBody,
@@ -48,10 +54,16 @@ export function AuditPage() {
   const download = useMutation({
     mutationFn: () => exportAudit(filters),
     onSuccess: ({ csv, total, count }) => {
-      saveBlob(new Blob([csv], { type: "text/csv;charset=utf-8" }), `monihub-audit-${fileTimestamp()}.csv`);
+      saveBlob(
+        new Blob([csv], { type: "text/csv;charset=utf-8" }),
+        `monihub-audit-${fileTimestamp()}.csv`,
+      );
       if (count < total) {
         toast({
-          title: t("audit.exportLimited", { count: formatNumber(count), total: formatNumber(total) }),
+          title: t("audit.exportLimited", {
+            count: formatNumber(count),
+            total: formatNumber(total),
+          }),
         });
       }
     },
@@ -79,7 +91,10 @@ export function AuditPage() {
               value={search.actor ?? ""}
               onChange={(v) => update({ actor: v.trim() || undefined })}
             />
-            <Select value={search.action ?? ALL} onValueChange={(v) => update({ action: v === ALL ? undefined : v })}>
+            <Select
+              value={search.action ?? ALL}
+              onValueChange={(v) => update({ action: v === ALL ? undefined : v })}
+            >
               <SelectTrigger className="w-56" aria-label={t("audit.action")}>
                 <SelectValue />
               </SelectTrigger>
@@ -161,7 +176,9 @@ export function AuditPage() {
                         <Button
                           variant="ghost"
                           size="sm"
-                          onClick={() => void navigate({ search: (s) => ({ ...s, record: item.id }) })}
+                          onClick={() =>
+                            void navigate({ search: (s) => ({ ...s, record: item.id }) })
+                          }
                         >
                           {t("audit.viewChanges")}
                         </Button>

@@ -91,7 +91,9 @@ function ApplicationsChart() {
   if (query.isError) return <ErrorState error={query.error} onRetry={() => void query.refetch()} />;
   const data = query.data.slice(0, 10);
   if (data.length === 0) {
-    return <EmptyState title={t("dashboard.noInstances")} description={t("dashboard.noInstancesHint")} />;
+    return (
+      <EmptyState title={t("dashboard.noInstances")} description={t("dashboard.noInstancesHint")} />
+    );
   }
   const summary = data
     .map((d) => t("dashboard.appSummary", { name: d.name, online: d.online, offline: d.offline }))
@@ -101,7 +103,12 @@ function ApplicationsChart() {
       <ResponsiveContainer width="100%" height="100%">
         <BarChart data={data} layout="vertical" margin={{ left: 8, right: 16 }}>
           <CartesianGrid horizontal={false} stroke="var(--color-border)" />
-          <XAxis type="number" allowDecimals={false} stroke="var(--color-muted-foreground)" fontSize={12} />
+          <XAxis
+            type="number"
+            allowDecimals={false}
+            stroke="var(--color-muted-foreground)"
+            fontSize={12}
+          />
           <YAxis
             type="category"
             dataKey="name"
@@ -119,8 +126,18 @@ function ApplicationsChart() {
             }}
           />
           <Legend />
-          <Bar dataKey="online" name={t("instances.online")} stackId="a" fill="var(--color-success)" />
-          <Bar dataKey="offline" name={t("instances.offline")} stackId="a" fill="var(--color-muted-foreground)" />
+          <Bar
+            dataKey="online"
+            name={t("instances.online")}
+            stackId="a"
+            fill="var(--color-success)"
+          />
+          <Bar
+            dataKey="offline"
+            name={t("instances.offline")}
+            stackId="a"
+            fill="var(--color-muted-foreground)"
+          />
         </BarChart>
       </ResponsiveContainer>
     </figure>
@@ -136,7 +153,8 @@ function UsageChart() {
   });
   const points = useLiveUsage(sample.data);
   if (sample.isPending) return <LoadingState rows={5} />;
-  if (sample.isError) return <ErrorState error={sample.error} onRetry={() => void sample.refetch()} />;
+  if (sample.isError)
+    return <ErrorState error={sample.error} onRetry={() => void sample.refetch()} />;
   const last = points.at(-1);
   if (!last) {
     return <EmptyState title={t("dashboard.noUsage")} description={t("dashboard.noUsageHint")} />;
@@ -162,7 +180,13 @@ function UsageChart() {
             stroke="var(--color-muted-foreground)"
             fontSize={12}
           />
-          <YAxis domain={[0, 100]} unit="%" stroke="var(--color-muted-foreground)" fontSize={12} width={48} />
+          <YAxis
+            domain={[0, 100]}
+            unit="%"
+            stroke="var(--color-muted-foreground)"
+            fontSize={12}
+            width={48}
+          />
           <Tooltip
             labelFormatter={(v) => formatTime(Number(v))}
             formatter={(v) => formatPercent(Number(v))}
@@ -227,7 +251,9 @@ function RecentTasks() {
               </Link>
             </TableCell>
             <TableCell>{t(`taskTypes.${task.type}`)}</TableCell>
-            <TableCell className="text-muted-foreground">{formatRelative(task.created_at)}</TableCell>
+            <TableCell className="text-muted-foreground">
+              {formatRelative(task.created_at)}
+            </TableCell>
             <TableCell>
               <RecordBar records={task.records} />
             </TableCell>
@@ -269,8 +295,18 @@ export function DashboardPage() {
           loading={counts.isPending}
           hint={data ? t("dashboard.disabledCount", { count: data.disabled }) : undefined}
         />
-        <StatCard label={t("instances.online")} value={data?.online} loading={counts.isPending} tone="success" />
-        <StatCard label={t("instances.offline")} value={data?.offline} loading={counts.isPending} tone="muted" />
+        <StatCard
+          label={t("instances.online")}
+          value={data?.online}
+          loading={counts.isPending}
+          tone="success"
+        />
+        <StatCard
+          label={t("instances.offline")}
+          value={data?.offline}
+          loading={counts.isPending}
+          tone="muted"
+        />
         <StatCard label={t("nav.projects")} value={data?.projects} loading={counts.isPending} />
       </div>
       <div className="mt-4 grid gap-4 xl:grid-cols-2">

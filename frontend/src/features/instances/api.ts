@@ -26,9 +26,7 @@ export const deleteInstance = (id: string) =>
   unwrap(api.DELETE("/api/v1/instances/{id}", { params: { path: { id } } }));
 
 export const getInstanceMetrics = (id: string, range: string) =>
-  unwrap(
-    api.GET("/api/v1/instances/{id}/metrics", { params: { path: { id }, query: { range } } }),
-  );
+  unwrap(api.GET("/api/v1/instances/{id}/metrics", { params: { path: { id }, query: { range } } }));
 
 export const listReports = (
   id: string,

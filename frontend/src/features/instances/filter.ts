@@ -12,7 +12,10 @@ export function filterInstances(
     if (search.online && instance.online !== (search.online === "online")) return false;
     if (search.status && instance.status !== search.status) return false;
     if (search.application && instance.application_id !== search.application) return false;
-    if (search.project && applications.get(instance.application_id)?.project_id !== search.project) {
+    if (
+      search.project &&
+      applications.get(instance.application_id)?.project_id !== search.project
+    ) {
       return false;
     }
     if (q) {

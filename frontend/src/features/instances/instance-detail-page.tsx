@@ -11,7 +11,13 @@ import { ErrorState, LoadingState, Spinner } from "@/components/states";
 import { OnlineBadge, StatusBadge } from "@/components/status-badges";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
-import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import {
+  Select,
+  SelectContent,
+  SelectItem,
+  SelectTrigger,
+  SelectValue,
+} from "@/components/ui/select";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { toast } from "@/components/ui/toast";
 import { useApplications } from "@/features/applications/use-application-names";
@@ -190,14 +196,22 @@ export function InstanceDetailPage() {
                 </Detail>
                 <Detail label={t("instances.kernel")}>{instance.kernel_version}</Detail>
                 <Detail label={t("instances.agentVersion")}>{instance.agent_version}</Detail>
-                <Detail label={t("instances.uptime")}>{formatDuration(instance.uptime_seconds)}</Detail>
+                <Detail label={t("instances.uptime")}>
+                  {formatDuration(instance.uptime_seconds)}
+                </Detail>
                 <Detail label={t("instances.ip")}>{instance.ip_address}</Detail>
                 <Detail label={t("instances.publicIp")}>{instance.public_ip}</Detail>
                 <Detail label={t("instances.mac")}>{instance.mac_address}</Detail>
-                <Detail label={t("instances.firstReport")}>{formatDateTime(instance.first_report_at)}</Detail>
-                <Detail label={t("instances.reportCount")}>{formatNumber(instance.report_count)}</Detail>
+                <Detail label={t("instances.firstReport")}>
+                  {formatDateTime(instance.first_report_at)}
+                </Detail>
+                <Detail label={t("instances.reportCount")}>
+                  {formatNumber(instance.report_count)}
+                </Detail>
                 {instance.offline_at ? (
-                  <Detail label={t("instances.offlineSince")}>{formatDateTime(instance.offline_at)}</Detail>
+                  <Detail label={t("instances.offlineSince")}>
+                    {formatDateTime(instance.offline_at)}
+                  </Detail>
                 ) : null}
               </dl>
             </CardContent>
@@ -210,7 +224,9 @@ export function InstanceDetailPage() {
               <dl className="grid gap-3 sm:grid-cols-2">
                 <Detail label={t("instances.cpuModel")}>{instance.cpu_model}</Detail>
                 <Detail label={t("instances.cpuCores")}>{instance.cpu_cores}</Detail>
-                <Detail label={t("metrics.cpu")}>{formatPercent(instance.cpu_usage_percent)}</Detail>
+                <Detail label={t("metrics.cpu")}>
+                  {formatPercent(instance.cpu_usage_percent)}
+                </Detail>
                 <Detail label={t("instances.load")}>{instance.load_average_1m?.toFixed(2)}</Detail>
                 <Detail label={t("metrics.memory")}>
                   {`${formatPercent(instance.memory_usage_percent)} / ${formatBytes(instance.memory_total_bytes)}`}
@@ -249,7 +265,10 @@ export function InstanceDetailPage() {
               <Select
                 value={range}
                 onValueChange={(value) =>
-                  void navigate({ search: (s) => ({ ...s, range: value as MetricRange }), replace: true })
+                  void navigate({
+                    search: (s) => ({ ...s, range: value as MetricRange }),
+                    replace: true,
+                  })
                 }
               >
                 <SelectTrigger className="w-40" aria-label={t("metrics.range")}>

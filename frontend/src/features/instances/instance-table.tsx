@@ -167,7 +167,12 @@ export function InstanceTable({
       <div className="min-w-[68rem]">
         <div role="rowgroup" className="sticky top-0 z-10 border-b bg-muted/95 backdrop-blur">
           {table.getHeaderGroups().map((group) => (
-            <div role="row" aria-rowindex={1} key={group.id} className={cn(GRID, "h-10 items-center")}>
+            <div
+              role="row"
+              aria-rowindex={1}
+              key={group.id}
+              className={cn(GRID, "h-10 items-center")}
+            >
               {group.headers.map((header) => {
                 const sorted = header.column.getIsSorted();
                 return (

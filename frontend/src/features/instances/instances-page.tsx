@@ -7,7 +7,13 @@ import { SearchInput } from "@/components/search-input";
 import { EmptyState, ErrorState, LoadingState } from "@/components/states";
 import { StatusFilter } from "@/components/status-filter";
 import { Card, CardContent } from "@/components/ui/card";
-import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import {
+  Select,
+  SelectContent,
+  SelectItem,
+  SelectTrigger,
+  SelectValue,
+} from "@/components/ui/select";
 import { useApplications } from "@/features/applications/use-application-names";
 import { formatNumber } from "@/lib/format";
 import { filterInstances, formatSort, parseSort } from "./filter";
@@ -26,7 +32,8 @@ export function InstancesPage() {
   const applications = useApplications();
 
   const update = useCallback(
-    (patch: Partial<InstancesSearch>) => void navigate({ search: (s) => ({ ...s, ...patch }), replace: true }),
+    (patch: Partial<InstancesSearch>) =>
+      void navigate({ search: (s) => ({ ...s, ...patch }), replace: true }),
     [navigate],
   );
   const sorting = useMemo(() => parseSort(search.sort), [search.sort]);
@@ -43,7 +50,11 @@ export function InstancesPage() {
         description={t("instances.subtitle")}
         actions={
           fleet.data ? (
-            <p className="text-sm text-muted-foreground" role="status" data-testid="instance-counts">
+            <p
+              className="text-sm text-muted-foreground"
+              role="status"
+              data-testid="instance-counts"
+            >
               {t("instances.counts", {
                 shown: formatNumber(rows.length),
                 online: formatNumber(online),
@@ -64,7 +75,9 @@ export function InstancesPage() {
             />
             <Select
               value={search.online ?? ALL}
-              onValueChange={(v) => update({ online: v === ALL ? undefined : (v as "online" | "offline") })}
+              onValueChange={(v) =>
+                update({ online: v === ALL ? undefined : (v as "online" | "offline") })
+              }
             >
               <SelectTrigger className="w-36" aria-label={t("instances.state")}>
                 <SelectValue />

@@ -18,7 +18,10 @@ import type { MetricRange } from "./search";
 
 function tickFormatter(range: MetricRange) {
   const long = range === "7d" || range === "30d";
-  const format = new Intl.DateTimeFormat(undefined, long ? { month: "short", day: "numeric" } : { hour: "2-digit", minute: "2-digit" });
+  const format = new Intl.DateTimeFormat(
+    undefined,
+    long ? { month: "short", day: "numeric" } : { hour: "2-digit", minute: "2-digit" },
+  );
   return (value: number) => format.format(new Date(value));
 }
 
@@ -62,7 +65,13 @@ export function MetricsChart({ instanceId, range }: { instanceId: string; range:
             stroke="var(--color-muted-foreground)"
             fontSize={12}
           />
-          <YAxis domain={[0, 100]} unit="%" stroke="var(--color-muted-foreground)" fontSize={12} width={48} />
+          <YAxis
+            domain={[0, 100]}
+            unit="%"
+            stroke="var(--color-muted-foreground)"
+            fontSize={12}
+            width={48}
+          />
           <Tooltip
             labelFormatter={(v) => formatDateTime(new Date(Number(v)).toISOString())}
             formatter={(v) => formatPercent(Number(v))}
@@ -73,9 +82,33 @@ export function MetricsChart({ instanceId, range }: { instanceId: string; range:
             }}
           />
           <Legend />
-          <Line type="monotone" dataKey="cpu" name={t("metrics.cpu")} stroke="var(--color-chart-1)" strokeWidth={2} dot={false} isAnimationActive={false} />
-          <Line type="monotone" dataKey="memory" name={t("metrics.memory")} stroke="var(--color-chart-2)" strokeWidth={2} dot={false} isAnimationActive={false} />
-          <Line type="monotone" dataKey="disk" name={t("metrics.disk")} stroke="var(--color-chart-3)" strokeWidth={2} dot={false} isAnimationActive={false} />
+          <Line
+            type="monotone"
+            dataKey="cpu"
+            name={t("metrics.cpu")}
+            stroke="var(--color-chart-1)"
+            strokeWidth={2}
+            dot={false}
+            isAnimationActive={false}
+          />
+          <Line
+            type="monotone"
+            dataKey="memory"
+            name={t("metrics.memory")}
+            stroke="var(--color-chart-2)"
+            strokeWidth={2}
+            dot={false}
+            isAnimationActive={false}
+          />
+          <Line
+            type="monotone"
+            dataKey="disk"
+            name={t("metrics.disk")}
+            stroke="var(--color-chart-3)"
+            strokeWidth={2}
+            dot={false}
+            isAnimationActive={false}
+          />
         </LineChart>
       </ResponsiveContainer>
     </figure>

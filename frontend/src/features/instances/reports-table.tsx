@@ -55,12 +55,18 @@ export function ReportsTable({
         <TableBody>
           {query.data.items.map((report) => (
             <TableRow key={report.id}>
-              <TableCell className="whitespace-nowrap">{formatDateTime(report.reported_at)}</TableCell>
+              <TableCell className="whitespace-nowrap">
+                {formatDateTime(report.reported_at)}
+              </TableCell>
               <TableCell>{formatPercent(report.cpu_usage_percent)}</TableCell>
-              <TableCell title={`${formatBytes(report.memory_used_bytes)} / ${formatBytes(report.memory_total_bytes)}`}>
+              <TableCell
+                title={`${formatBytes(report.memory_used_bytes)} / ${formatBytes(report.memory_total_bytes)}`}
+              >
                 {formatPercent(report.memory_usage_percent)}
               </TableCell>
-              <TableCell title={`${formatBytes(report.disk_used_bytes)} / ${formatBytes(report.disk_total_bytes)}`}>
+              <TableCell
+                title={`${formatBytes(report.disk_used_bytes)} / ${formatBytes(report.disk_total_bytes)}`}
+              >
                 {formatPercent(report.disk_usage_percent)}
               </TableCell>
               <TableCell>{report.load_average_1m?.toFixed(2) ?? "—"}</TableCell>
@@ -70,7 +76,12 @@ export function ReportsTable({
           ))}
         </TableBody>
       </Table>
-      <Pagination page={page} perPage={PER_PAGE} total={query.data.total} onPageChange={onPageChange} />
+      <Pagination
+        page={page}
+        perPage={PER_PAGE}
+        total={query.data.total}
+        onPageChange={onPageChange}
+      />
     </>
   );
 }

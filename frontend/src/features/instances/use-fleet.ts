@@ -11,8 +11,7 @@ export function useFleet() {
   const [progress, setProgress] = useState<{ loaded: number; total: number } | null>(null);
   const query = useQuery({
     queryKey: queryKeys.instances.fleet,
-    queryFn: ({ signal }) =>
-      fetchFleet((loaded, total) => setProgress({ loaded, total }), signal),
+    queryFn: ({ signal }) => fetchFleet((loaded, total) => setProgress({ loaded, total }), signal),
     staleTime: Number.POSITIVE_INFINITY,
     refetchOnWindowFocus: false,
   });

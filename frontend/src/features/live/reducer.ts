@@ -76,7 +76,9 @@ export function patchInstanceList<T extends Instance>(
 }
 
 /** The latest status of each record in a batch. */
-export function recordPatches(events: readonly LiveEvent[]): Map<string, LiveEvent & { type: "task.updated" }> {
+export function recordPatches(
+  events: readonly LiveEvent[],
+): Map<string, LiveEvent & { type: "task.updated" }> {
   const latest = new Map<string, LiveEvent & { type: "task.updated" }>();
   for (const event of events) {
     if (event.type === "task.updated") latest.set(event.record_id, event);
@@ -143,11 +145,12 @@ export function applyLiveEvents(client: QueryClient, events: readonly LiveEvent[
         data ? applyInstancePatch(data, patch) : data,
       );
     }
-    const fleetLoaded = client.getQueryCache().findAll({ queryKey: queryKeys.instances.fleet })
+    const fleetLoaded = client
+      .getQueryCache()
+      .findAll({ queryKey: queryKeys.instances.fleet })
       .some((q) => q.state.data !== undefined);
     effects.unknownInstances =
-      fleetLoaded &&
-      events.some((e) => e.type === "instance.online" && !seen.has(e.instance_id));
+      fleetLoaded && events.some((e) => e.type === "instance.online" && !seen.has(e.instance_id));
   }
 
   const records = recordPatches(events);

@@ -14,7 +14,13 @@ import { EmptyState, ErrorState, LoadingState, Spinner } from "@/components/stat
 import { LevelBadge } from "@/components/status-badges";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent } from "@/components/ui/card";
-import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import {
+  Select,
+  SelectContent,
+  SelectItem,
+  SelectTrigger,
+  SelectValue,
+} from "@/components/ui/select";
 import {
   Table,
   TableBody,
@@ -77,7 +83,10 @@ export function LogsPage() {
               value={search.q ?? ""}
               onChange={(q) => update({ q: q || undefined })}
             />
-            <Select value={search.level ?? ALL} onValueChange={(v) => update({ level: v === ALL ? undefined : (v as LogLevel) })}>
+            <Select
+              value={search.level ?? ALL}
+              onValueChange={(v) => update({ level: v === ALL ? undefined : (v as LogLevel) })}
+            >
               <SelectTrigger className="w-32" aria-label={t("logs.level")}>
                 <SelectValue />
               </SelectTrigger>
@@ -92,7 +101,9 @@ export function LogsPage() {
             </Select>
             <Select
               value={search.source ?? ALL}
-              onValueChange={(v) => update({ source: v === ALL ? undefined : (v as "agent" | "server") })}
+              onValueChange={(v) =>
+                update({ source: v === ALL ? undefined : (v as "agent" | "server") })
+              }
             >
               <SelectTrigger className="w-32" aria-label={t("logs.source")}>
                 <SelectValue />
@@ -136,7 +147,12 @@ export function LogsPage() {
           {search.instance_id ? (
             <p className="text-sm">
               {t("logs.forInstance")}{" "}
-              <Link to="/instances/$instanceId" params={{ instanceId: search.instance_id }} search={{}} className="font-mono underline">
+              <Link
+                to="/instances/$instanceId"
+                params={{ instanceId: search.instance_id }}
+                search={{}}
+                className="font-mono underline"
+              >
                 {shortId(search.instance_id)}
               </Link>
             </p>
@@ -178,7 +194,11 @@ export function LogsPage() {
                               aria-label={t("logs.details")}
                               onClick={() => setExpanded(open ? null : line.id)}
                             >
-                              {open ? <ChevronDownIcon aria-hidden /> : <ChevronRightIcon aria-hidden />}
+                              {open ? (
+                                <ChevronDownIcon aria-hidden />
+                              ) : (
+                                <ChevronRightIcon aria-hidden />
+                              )}
                             </Button>
                           </TableCell>
                           <TableCell className="whitespace-nowrap text-muted-foreground">
@@ -190,10 +210,14 @@ export function LogsPage() {
                           <TableCell>{line.source}</TableCell>
                           <TableCell className="whitespace-nowrap">
                             {line.application_id
-                              ? (applications.byId.get(line.application_id)?.name ?? shortId(line.application_id))
+                              ? (applications.byId.get(line.application_id)?.name ??
+                                shortId(line.application_id))
                               : "—"}
                           </TableCell>
-                          <TableCell className="max-w-xl truncate font-mono text-xs" title={line.message}>
+                          <TableCell
+                            className="max-w-xl truncate font-mono text-xs"
+                            title={line.message}
+                          >
                             {line.message}
                           </TableCell>
                         </TableRow>
@@ -202,15 +226,21 @@ export function LogsPage() {
                             <TableCell colSpan={6} className="bg-muted/30">
                               <dl className="grid gap-2 text-sm sm:grid-cols-3">
                                 <div>
-                                  <dt className="text-xs text-muted-foreground">{t("logs.received")}</dt>
+                                  <dt className="text-xs text-muted-foreground">
+                                    {t("logs.received")}
+                                  </dt>
                                   <dd>{formatDateTime(line.received_at)}</dd>
                                 </div>
                                 <div>
-                                  <dt className="text-xs text-muted-foreground">{t("logs.traceId")}</dt>
+                                  <dt className="text-xs text-muted-foreground">
+                                    {t("logs.traceId")}
+                                  </dt>
                                   <dd className="font-mono text-xs">{line.trace_id ?? "—"}</dd>
                                 </div>
                                 <div>
-                                  <dt className="text-xs text-muted-foreground">{t("tasks.instance")}</dt>
+                                  <dt className="text-xs text-muted-foreground">
+                                    {t("tasks.instance")}
+                                  </dt>
                                   <dd>
                                     {line.instance_id ? (
                                       <Link

@@ -81,11 +81,15 @@ export function ProjectsPage() {
               className="w-full max-w-xs"
               label={t("common.search")}
               value={search.q ?? ""}
-              onChange={(q) => void navigate({ search: (s) => ({ ...s, q: q || undefined, page: undefined }) })}
+              onChange={(q) =>
+                void navigate({ search: (s) => ({ ...s, q: q || undefined, page: undefined }) })
+              }
             />
             <StatusFilter
               value={search.status}
-              onChange={(status) => void navigate({ search: (s) => ({ ...s, status, page: undefined }) })}
+              onChange={(status) =>
+                void navigate({ search: (s) => ({ ...s, status, page: undefined }) })
+              }
             />
           </div>
           {query.isPending ? (

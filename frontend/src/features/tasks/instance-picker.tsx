@@ -11,7 +11,13 @@ import { OnlineBadge } from "@/components/status-badges";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Checkbox } from "@/components/ui/checkbox";
-import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import {
+  Select,
+  SelectContent,
+  SelectItem,
+  SelectTrigger,
+  SelectValue,
+} from "@/components/ui/select";
 import { useApplications } from "@/features/applications/use-application-names";
 import { listInstances } from "@/features/instances/api";
 
@@ -36,7 +42,13 @@ export function InstancePicker({
   const [application, setApplication] = useState<string | undefined>();
   const [page, setPage] = useState(1);
   const [names, setNames] = useState(() => new Map<string, string>());
-  const params = { q, application_id: application, status: "active" as const, page, per_page: PER_PAGE };
+  const params = {
+    q,
+    application_id: application,
+    status: "active" as const,
+    page,
+    per_page: PER_PAGE,
+  };
   const query = useQuery({
     queryKey: queryKeys.instances.page(params),
     queryFn: () => listInstances(params),
@@ -97,7 +109,9 @@ export function InstancePicker({
       </div>
       {value.length > 0 ? (
         <div className="flex flex-wrap items-center gap-1.5" aria-live="polite">
-          <span className="text-sm font-medium">{t("tasks.selectedCount", { count: value.length })}</span>
+          <span className="text-sm font-medium">
+            {t("tasks.selectedCount", { count: value.length })}
+          </span>
           {value.slice(0, 20).map((id) => (
             <Badge key={id} variant="secondary" className="pr-0.5">
               {names.get(id) ?? id.slice(0, 8)}
@@ -111,7 +125,9 @@ export function InstancePicker({
               </button>
             </Badge>
           ))}
-          {value.length > 20 ? <span className="text-xs text-muted-foreground">+{value.length - 20}</span> : null}
+          {value.length > 20 ? (
+            <span className="text-xs text-muted-foreground">+{value.length - 20}</span>
+          ) : null}
           <Button variant="link" size="sm" onClick={() => onChange([])}>
             {t("tasks.clearSelection")}
           </Button>
@@ -144,13 +160,19 @@ export function InstancePicker({
             </div>
             <ul>
               {pageItems.map((instance) => (
-                <li key={instance.id} className="flex items-center gap-3 border-b px-3 py-2 last:border-0">
+                <li
+                  key={instance.id}
+                  className="flex items-center gap-3 border-b px-3 py-2 last:border-0"
+                >
                   <Checkbox
                     id={`pick-${instance.id}`}
                     checked={selected.has(instance.id)}
                     onCheckedChange={(on) => toggle(instance, on === true)}
                   />
-                  <label htmlFor={`pick-${instance.id}`} className="flex min-w-0 flex-1 items-center gap-2 text-sm">
+                  <label
+                    htmlFor={`pick-${instance.id}`}
+                    className="flex min-w-0 flex-1 items-center gap-2 text-sm"
+                  >
                     <span className="truncate font-medium">{instance.hostname}</span>
                     <span className="truncate text-xs text-muted-foreground">
                       {applications.byId.get(instance.application_id)?.name}
@@ -161,7 +183,12 @@ export function InstancePicker({
               ))}
             </ul>
           </div>
-          <Pagination page={page} perPage={PER_PAGE} total={query.data.total} onPageChange={setPage} />
+          <Pagination
+            page={page}
+            perPage={PER_PAGE}
+            total={query.data.total}
+            onPageChange={setPage}
+          />
         </>
       )}
     </div>

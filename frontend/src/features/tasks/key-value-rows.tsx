@@ -29,7 +29,8 @@ export function KeyValueRows({
   const { t } = useTranslation();
   const { control, register } = useFormContext<TaskFormValues>();
   const rows = useFieldArray({ control, name });
-  const rowErrors = errors as unknown as (RowErrors | undefined)[] & { message?: string } | undefined;
+  const rowErrors = errors as unknown as
+    ((RowErrors | undefined)[] & { message?: string }) | undefined;
   return (
     <fieldset className="grid gap-2">
       <legend className="mb-1 text-sm font-medium">{legend}</legend>

@@ -157,14 +157,50 @@ export function NewTaskPage() {
               <CardTitle>{t("tasks.options")}</CardTitle>
             </CardHeader>
             <CardContent className="grid gap-4 sm:grid-cols-3">
-              <FormField label={t("tasks.priority")} description={t("tasks.priorityHint")} error={errors.priority?.message}>
-                {(props) => <Input {...props} type="number" min={0} max={100} {...form.register("priority", { valueAsNumber: true })} />}
+              <FormField
+                label={t("tasks.priority")}
+                description={t("tasks.priorityHint")}
+                error={errors.priority?.message}
+              >
+                {(props) => (
+                  <Input
+                    {...props}
+                    type="number"
+                    min={0}
+                    max={100}
+                    {...form.register("priority", { valueAsNumber: true })}
+                  />
+                )}
               </FormField>
-              <FormField label={t("tasks.timeout")} description={t("tasks.timeoutHint")} error={errors.timeout_seconds?.message}>
-                {(props) => <Input {...props} type="number" min={1} max={86400} {...form.register("timeout_seconds", { valueAsNumber: true })} />}
+              <FormField
+                label={t("tasks.timeout")}
+                description={t("tasks.timeoutHint")}
+                error={errors.timeout_seconds?.message}
+              >
+                {(props) => (
+                  <Input
+                    {...props}
+                    type="number"
+                    min={1}
+                    max={86400}
+                    {...form.register("timeout_seconds", { valueAsNumber: true })}
+                  />
+                )}
               </FormField>
-              <FormField label={t("tasks.maxAttempts")} description={t("tasks.maxAttemptsHint")} error={errors.max_attempts?.message}>
-                {(props) => <Input {...props} type="number" min={1} max={10} {...form.register("max_attempts", { valueAsNumber: true })} />}
+              <FormField
+                label={t("tasks.maxAttempts")}
+                description={t("tasks.maxAttemptsHint")}
+                error={errors.max_attempts?.message}
+              >
+                {(props) => (
+                  <Input
+                    {...props}
+                    type="number"
+                    min={1}
+                    max={10}
+                    {...form.register("max_attempts", { valueAsNumber: true })}
+                  />
+                )}
               </FormField>
             </CardContent>
           </Card>

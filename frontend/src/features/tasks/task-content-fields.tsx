@@ -6,7 +6,13 @@ import { FormField } from "@/components/form-field";
 import { Button } from "@/components/ui/button";
 import { Checkbox } from "@/components/ui/checkbox";
 import { Input } from "@/components/ui/input";
-import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import {
+  Select,
+  SelectContent,
+  SelectItem,
+  SelectTrigger,
+  SelectValue,
+} from "@/components/ui/select";
 import { Textarea } from "@/components/ui/textarea";
 import { translateMessage } from "@/lib/validation";
 import { KeyValueRows } from "./key-value-rows";
@@ -30,10 +36,19 @@ function ShellExecFields() {
           />
         )}
       </FormField>
-      <FormField label={t("tasks.workdir")} error={errors?.workdir?.message} description={t("tasks.workdirHint")}>
+      <FormField
+        label={t("tasks.workdir")}
+        error={errors?.workdir?.message}
+        description={t("tasks.workdirHint")}
+      >
         {(props) => <Input {...props} className="font-mono" {...register("shell_exec.workdir")} />}
       </FormField>
-      <KeyValueRows name="shell_exec.env" legend={t("tasks.env")} max={64} errors={errors?.env as never} />
+      <KeyValueRows
+        name="shell_exec.env"
+        legend={t("tasks.env")}
+        max={64}
+        errors={errors?.env as never}
+      />
     </>
   );
 }
@@ -69,7 +84,13 @@ function HttpRequestFields() {
         </FormField>
         <FormField label={t("tasks.url")} error={errors?.url?.message} required>
           {(props) => (
-            <Input {...props} type="url" className="font-mono" placeholder="https://" {...register("http_request.url")} />
+            <Input
+              {...props}
+              type="url"
+              className="font-mono"
+              placeholder="https://"
+              {...register("http_request.url")}
+            />
           )}
         </FormField>
       </div>
@@ -81,7 +102,13 @@ function HttpRequestFields() {
       />
       <FormField label={t("tasks.body")} error={errors?.body?.message}>
         {(props) => (
-          <Textarea {...props} rows={5} spellCheck={false} className="font-mono text-xs" {...register("http_request.body")} />
+          <Textarea
+            {...props}
+            rows={5}
+            spellCheck={false}
+            className="font-mono text-xs"
+            {...register("http_request.body")}
+          />
         )}
       </FormField>
       <div className="flex flex-wrap gap-6">
@@ -90,7 +117,11 @@ function HttpRequestFields() {
           name="http_request.follow_redirects"
           render={({ field }) => (
             <div className="flex items-center gap-2">
-              <Checkbox id="follow-redirects" checked={field.value} onCheckedChange={(v) => field.onChange(v === true)} />
+              <Checkbox
+                id="follow-redirects"
+                checked={field.value}
+                onCheckedChange={(v) => field.onChange(v === true)}
+              />
               <label htmlFor="follow-redirects" className="text-sm">
                 {t("tasks.followRedirects")}
               </label>
@@ -102,7 +133,11 @@ function HttpRequestFields() {
           name="http_request.verify_tls"
           render={({ field }) => (
             <div className="flex items-center gap-2">
-              <Checkbox id="verify-tls" checked={field.value} onCheckedChange={(v) => field.onChange(v === true)} />
+              <Checkbox
+                id="verify-tls"
+                checked={field.value}
+                onCheckedChange={(v) => field.onChange(v === true)}
+              />
               <label htmlFor="verify-tls" className="text-sm">
                 {t("tasks.verifyTls")}
               </label>
@@ -126,11 +161,19 @@ function RunCodeFields() {
         description={t("tasks.interpreterHint")}
         required
       >
-        {(props) => <Input {...props} className="font-mono" {...register("run_code.interpreter")} />}
+        {(props) => (
+          <Input {...props} className="font-mono" {...register("run_code.interpreter")} />
+        )}
       </FormField>
       <FormField label={t("tasks.code")} error={errors?.code?.message} required>
         {(props) => (
-          <Textarea {...props} rows={10} spellCheck={false} className="font-mono text-xs" {...register("run_code.code")} />
+          <Textarea
+            {...props}
+            rows={10}
+            spellCheck={false}
+            className="font-mono text-xs"
+            {...register("run_code.code")}
+          />
         )}
       </FormField>
     </>
@@ -166,13 +209,24 @@ function FileManagerFields() {
           />
         )}
       </FormField>
-      <FormField label={t("tasks.path")} error={errors?.path?.message} description={t("tasks.pathHint")} required>
+      <FormField
+        label={t("tasks.path")}
+        error={errors?.path?.message}
+        description={t("tasks.pathHint")}
+        required
+      >
         {(props) => <Input {...props} className="font-mono" {...register("file_manager.path")} />}
       </FormField>
       {operation === "download" ? (
         <FormField label={t("tasks.sourceUrl")} error={errors?.url?.message} required>
           {(props) => (
-            <Input {...props} type="url" className="font-mono" placeholder="https://" {...register("file_manager.url")} />
+            <Input
+              {...props}
+              type="url"
+              className="font-mono"
+              placeholder="https://"
+              {...register("file_manager.url")}
+            />
           )}
         </FormField>
       ) : errors?.url?.message ? (
@@ -210,9 +264,16 @@ function CustomCommandFields() {
                   aria-invalid={Boolean(message)}
                   {...register(`custom_command.args.${index}.value`)}
                 />
-                {message ? <p className="text-xs text-destructive">{translateMessage(t, message)}</p> : null}
+                {message ? (
+                  <p className="text-xs text-destructive">{translateMessage(t, message)}</p>
+                ) : null}
               </div>
-              <Button variant="ghost" size="icon" aria-label={t("common.removeRow")} onClick={() => args.remove(index)}>
+              <Button
+                variant="ghost"
+                size="icon"
+                aria-label={t("common.removeRow")}
+                onClick={() => args.remove(index)}
+              >
                 <Trash2Icon aria-hidden />
               </Button>
             </div>
@@ -222,7 +283,12 @@ function CustomCommandFields() {
           <p className="text-xs text-destructive">{translateMessage(t, errors.args.message)}</p>
         ) : null}
         <div>
-          <Button variant="outline" size="sm" disabled={args.fields.length >= 16} onClick={() => args.append({ value: "" })}>
+          <Button
+            variant="outline"
+            size="sm"
+            disabled={args.fields.length >= 16}
+            onClick={() => args.append({ value: "" })}
+          >
             <PlusIcon aria-hidden />
             {t("tasks.addArg")}
           </Button>

@@ -10,7 +10,12 @@ import { BanIcon, FileTextIcon, RotateCcwIcon } from "lucide-react";
 import { useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { queryKeys } from "@/api/query-keys";
-import { FINISHED_STATUSES, RECORD_STATUSES, type RecordStatus, type TaskRecord } from "@/api/types";
+import {
+  FINISHED_STATUSES,
+  RECORD_STATUSES,
+  type RecordStatus,
+  type TaskRecord,
+} from "@/api/types";
 import { ConfirmAction } from "@/components/confirm-action";
 import { PageHeader } from "@/components/page-header";
 import { Pagination } from "@/components/pagination";
@@ -20,7 +25,13 @@ import { RecordStatusBadge } from "@/components/status-badges";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
-import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import {
+  Select,
+  SelectContent,
+  SelectItem,
+  SelectTrigger,
+  SelectValue,
+} from "@/components/ui/select";
 import {
   Table,
   TableBody,
@@ -76,7 +87,10 @@ export function TaskDetailPage() {
   const canManage = useCan("manage_fleet");
   const [viewingId, setViewingId] = useState<string | null>(null);
   const page = search.page ?? 1;
-  const task = useQuery({ queryKey: queryKeys.tasks.detail(taskId), queryFn: () => getTask(taskId) });
+  const task = useQuery({
+    queryKey: queryKeys.tasks.detail(taskId),
+    queryFn: () => getTask(taskId),
+  });
   const unfinished =
     task.data !== undefined &&
     RECORD_STATUSES.some((s) => !FINISHED_STATUSES.has(s) && (task.data.records[s] ?? 0) > 0);
@@ -127,7 +141,10 @@ export function TaskDetailPage() {
             <Badge variant="outline">{t(`taskTypes.${data.type}`)}</Badge>
             {data.cancelled_at ? <Badge variant="secondary">{t("tasks.cancelled")}</Badge> : null}
             <span>
-              {t("tasks.createdByAt", { user: data.created_by, at: formatDateTime(data.created_at) })}
+              {t("tasks.createdByAt", {
+                user: data.created_by,
+                at: formatDateTime(data.created_at),
+              })}
             </span>
           </span>
         }
@@ -227,7 +244,11 @@ export function TaskDetailPage() {
                     const name = names.get(record.instance_id) ?? shortId(record.instance_id);
                     const finished = FINISHED_STATUSES.has(record.status);
                     return (
-                      <TableRow key={record.id} data-testid="task-record" data-status={record.status}>
+                      <TableRow
+                        key={record.id}
+                        data-testid="task-record"
+                        data-status={record.status}
+                      >
                         <TableCell className="font-medium">
                           <Link
                             to="/instances/$instanceId"
@@ -290,7 +311,9 @@ export function TaskDetailPage() {
       </Card>
       <OutputDialog
         record={viewing}
-        instanceName={viewing ? (names.get(viewing.instance_id) ?? shortId(viewing.instance_id)) : ""}
+        instanceName={
+          viewing ? (names.get(viewing.instance_id) ?? shortId(viewing.instance_id)) : ""
+        }
         onClose={() => setViewingId(null)}
       />
     </>

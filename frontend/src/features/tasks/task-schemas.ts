@@ -52,7 +52,12 @@ function httpUrl() {
 }
 
 /** Name/value rows (environment variables, headers) that become a JSON object. */
-function keyValues(maxEntries: number, maxName: number, maxValue: number, caseInsensitive: boolean) {
+function keyValues(
+  maxEntries: number,
+  maxName: number,
+  maxValue: number,
+  caseInsensitive: boolean,
+) {
   return z
     .array(z.object({ name: text(1, maxName), value: text(0, maxValue) }))
     .max(maxEntries, msg("validation.maxItems", { max: maxEntries }))
@@ -109,7 +114,10 @@ export const fileManagerSchema = z
         ctx.addIssue({
           code: "custom",
           path: ["url"],
-          message: value.url === "" ? msg("validation.downloadUrl") : (result.error.issues[0]?.message ?? msg("validation.httpUrl")),
+          message:
+            value.url === ""
+              ? msg("validation.downloadUrl")
+              : (result.error.issues[0]?.message ?? msg("validation.httpUrl")),
         });
       }
     } else if (value.url !== "") {
@@ -165,7 +173,9 @@ export const taskFormSchema = z.discriminatedUnion("type", [
   z.object({ ...common, type: z.literal("http_request"), http_request: httpRequestSchema }).loose(),
   z.object({ ...common, type: z.literal("run_code"), run_code: runCodeSchema }).loose(),
   z.object({ ...common, type: z.literal("file_manager"), file_manager: fileManagerSchema }).loose(),
-  z.object({ ...common, type: z.literal("custom_command"), custom_command: customCommandSchema }).loose(),
+  z
+    .object({ ...common, type: z.literal("custom_command"), custom_command: customCommandSchema })
+    .loose(),
 ]);
 
 export interface TaskFormValues {
@@ -182,7 +192,10 @@ export interface TaskFormValues {
   custom_command: z.infer<typeof customCommandSchema>;
 }
 
-export function defaultTaskValues(type: TaskType = "shell_exec", instanceIds: string[] = []): TaskFormValues {
+export function defaultTaskValues(
+  type: TaskType = "shell_exec",
+  instanceIds: string[] = [],
+): TaskFormValues {
   return {
     name: "",
     type,
@@ -276,5 +289,7 @@ export function toCreateTask(values: TaskFormValues): CreateTask {
 
 /** The form's name for a server field path (`content.script` → `shell_exec.script`). */
 export function formPathFor(type: TaskType, serverPath: string): string {
-  return serverPath.startsWith("content.") ? `${type}.${serverPath.slice("content.".length)}` : serverPath;
+  return serverPath.startsWith("content.")
+    ? `${type}.${serverPath.slice("content.".length)}`
+    : serverPath;
 }

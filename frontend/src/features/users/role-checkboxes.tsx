@@ -16,7 +16,10 @@ export function RoleCheckboxes({
 }) {
   const { t } = useTranslation();
   return (
-    <fieldset className="grid gap-2" aria-describedby={error ? `${idPrefix}-roles-error` : undefined}>
+    <fieldset
+      className="grid gap-2"
+      aria-describedby={error ? `${idPrefix}-roles-error` : undefined}
+    >
       <legend className="mb-1 text-sm font-medium">{t("users.roles")}</legend>
       {ROLES.map((role) => (
         <div key={role} className="flex items-start gap-2">

@@ -50,12 +50,17 @@ export function RolesPage() {
                   <TableRow key={role.name}>
                     <TableCell>
                       <p className="font-medium">{t(`roles.${role.name}`)}</p>
-                      <p className="text-xs text-muted-foreground">{t(`roleDescriptions.${role.name}`)}</p>
+                      <p className="text-xs text-muted-foreground">
+                        {t(`roleDescriptions.${role.name}`)}
+                      </p>
                     </TableCell>
                     {PERMISSIONS.map((p) => (
                       <TableCell key={p} className="text-center">
                         {role.permissions.includes(p) ? (
-                          <CheckIcon className="mx-auto size-4 text-success" aria-label={t("common.yes")} />
+                          <CheckIcon
+                            className="mx-auto size-4 text-success"
+                            aria-label={t("common.yes")}
+                          />
                         ) : (
                           <span className="text-muted-foreground">
                             <span aria-hidden>—</span>

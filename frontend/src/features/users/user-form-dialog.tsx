@@ -17,7 +17,13 @@ import {
   DialogTitle,
 } from "@/components/ui/dialog";
 import { Input } from "@/components/ui/input";
-import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import {
+  Select,
+  SelectContent,
+  SelectItem,
+  SelectTrigger,
+  SelectValue,
+} from "@/components/ui/select";
 import { toast } from "@/components/ui/toast";
 import { optionalText } from "@/features/projects/schemas";
 import { applyServerErrors } from "@/lib/validation";
@@ -67,20 +73,46 @@ export function CreateUserDialog({
     meta: { silent: true },
     onSuccess: (user) => done(t("users.created", { name: user.username })),
     onError: (error) =>
-      applyServerErrors(error, form.setError, ["username", "display_name", "email", "password", "roles"]),
+      applyServerErrors(error, form.setError, [
+        "username",
+        "display_name",
+        "email",
+        "password",
+        "roles",
+      ]),
   });
   const errors = form.formState.errors;
   return (
-    <Dialog open={open} onOpenChange={(next) => (next ? onOpenChange(true) : (mutation.reset(), onOpenChange(false)))}>
+    <Dialog
+      open={open}
+      onOpenChange={(next) => (next ? onOpenChange(true) : (mutation.reset(), onOpenChange(false)))}
+    >
       <DialogContent>
         <DialogHeader>
           <DialogTitle>{t("users.new")}</DialogTitle>
           <DialogDescription>{t("users.newHint")}</DialogDescription>
         </DialogHeader>
-        <form noValidate className="grid gap-4" onSubmit={form.handleSubmit((v) => mutation.mutate(v))}>
+        <form
+          noValidate
+          className="grid gap-4"
+          onSubmit={form.handleSubmit((v) => mutation.mutate(v))}
+        >
           <FormError error={mutation.error} />
-          <FormField label={t("users.username")} error={errors.username?.message} description={t("users.usernameHint")} required>
-            {(props) => <Input {...props} autoComplete="off" autoCapitalize="off" spellCheck={false} {...form.register("username")} />}
+          <FormField
+            label={t("users.username")}
+            error={errors.username?.message}
+            description={t("users.usernameHint")}
+            required
+          >
+            {(props) => (
+              <Input
+                {...props}
+                autoComplete="off"
+                autoCapitalize="off"
+                spellCheck={false}
+                {...form.register("username")}
+              />
+            )}
           </FormField>
           <div className="grid gap-4 sm:grid-cols-2">
             <FormField label={t("users.displayName")} error={errors.display_name?.message}>
@@ -90,14 +122,31 @@ export function CreateUserDialog({
               {(props) => <Input {...props} type="email" {...form.register("email")} />}
             </FormField>
           </div>
-          <FormField label={t("auth.password")} error={errors.password?.message} description={t("users.passwordHint")} required>
-            {(props) => <Input {...props} type="password" autoComplete="new-password" {...form.register("password")} />}
+          <FormField
+            label={t("auth.password")}
+            error={errors.password?.message}
+            description={t("users.passwordHint")}
+            required
+          >
+            {(props) => (
+              <Input
+                {...props}
+                type="password"
+                autoComplete="new-password"
+                {...form.register("password")}
+              />
+            )}
           </FormField>
           <Controller
             control={form.control}
             name="roles"
             render={({ field }) => (
-              <RoleCheckboxes idPrefix="new-user" value={field.value} onChange={field.onChange} error={errors.roles?.message} />
+              <RoleCheckboxes
+                idPrefix="new-user"
+                value={field.value}
+                onChange={field.onChange}
+                error={errors.roles?.message}
+              />
             )}
           />
           <DialogFooter>
@@ -151,7 +200,13 @@ export function EditUserDialog({ user, onClose }: { user: User | null; onClose: 
     meta: { silent: true },
     onSuccess: () => done(t("users.updated", { name: user?.username ?? "" })),
     onError: (error) =>
-      applyServerErrors(error, form.setError, ["display_name", "email", "password", "status", "roles"]),
+      applyServerErrors(error, form.setError, [
+        "display_name",
+        "email",
+        "password",
+        "status",
+        "roles",
+      ]),
   });
   const errors = form.formState.errors;
   return (
@@ -161,7 +216,11 @@ export function EditUserDialog({ user, onClose }: { user: User | null; onClose: 
           <DialogTitle>{t("users.editNamed", { name: user?.username ?? "" })}</DialogTitle>
           <DialogDescription>{t("users.editHint")}</DialogDescription>
         </DialogHeader>
-        <form noValidate className="grid gap-4" onSubmit={form.handleSubmit((v) => mutation.mutate(v))}>
+        <form
+          noValidate
+          className="grid gap-4"
+          onSubmit={form.handleSubmit((v) => mutation.mutate(v))}
+        >
           <FormError error={mutation.error} />
           <div className="grid gap-4 sm:grid-cols-2">
             <FormField label={t("users.displayName")} error={errors.display_name?.message}>
@@ -171,8 +230,19 @@ export function EditUserDialog({ user, onClose }: { user: User | null; onClose: 
               {(props) => <Input {...props} type="email" {...form.register("email")} />}
             </FormField>
           </div>
-          <FormField label={t("users.newPassword")} error={errors.password?.message} description={t("users.newPasswordHint")}>
-            {(props) => <Input {...props} type="password" autoComplete="new-password" {...form.register("password")} />}
+          <FormField
+            label={t("users.newPassword")}
+            error={errors.password?.message}
+            description={t("users.newPasswordHint")}
+          >
+            {(props) => (
+              <Input
+                {...props}
+                type="password"
+                autoComplete="new-password"
+                {...form.register("password")}
+              />
+            )}
           </FormField>
           <FormField label={t("common.status")} error={errors.status?.message}>
             {(props) => (
@@ -197,7 +267,12 @@ export function EditUserDialog({ user, onClose }: { user: User | null; onClose: 
             control={form.control}
             name="roles"
             render={({ field }) => (
-              <RoleCheckboxes idPrefix="edit-user" value={field.value} onChange={field.onChange} error={errors.roles?.message} />
+              <RoleCheckboxes
+                idPrefix="edit-user"
+                value={field.value}
+                onChange={field.onChange}
+                error={errors.roles?.message}
+              />
             )}
           />
           <DialogFooter>

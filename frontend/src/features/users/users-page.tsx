@@ -50,7 +50,8 @@ export function UsersPage() {
   });
   const unlock = useMutation({
     mutationFn: (user: User) => unlockUser(user.id),
-    onSuccess: (_d, user) => toast({ title: t("users.unlocked", { name: user.username }), variant: "success" }),
+    onSuccess: (_d, user) =>
+      toast({ title: t("users.unlocked", { name: user.username }), variant: "success" }),
   });
   const remove = useMutation({
     mutationFn: (user: User) => deleteUser(user.id),
@@ -79,11 +80,15 @@ export function UsersPage() {
               className="w-full max-w-xs"
               label={t("common.search")}
               value={search.q ?? ""}
-              onChange={(q) => void navigate({ search: (s) => ({ ...s, q: q || undefined, page: undefined }) })}
+              onChange={(q) =>
+                void navigate({ search: (s) => ({ ...s, q: q || undefined, page: undefined }) })
+              }
             />
             <StatusFilter
               value={search.status}
-              onChange={(status) => void navigate({ search: (s) => ({ ...s, status, page: undefined }) })}
+              onChange={(status) =>
+                void navigate({ search: (s) => ({ ...s, status, page: undefined }) })
+              }
             />
           </div>
           {query.isPending ? (
@@ -134,7 +139,9 @@ export function UsersPage() {
                         <TableCell>
                           <StatusBadge status={user.status} />
                         </TableCell>
-                        <TableCell className="text-muted-foreground">{formatRelative(user.updated_at)}</TableCell>
+                        <TableCell className="text-muted-foreground">
+                          {formatRelative(user.updated_at)}
+                        </TableCell>
                         <TableCell className="text-right whitespace-nowrap">
                           <Button
                             variant="ghost"

@@ -132,7 +132,8 @@ export const en = {
     changePasswordHint: "Your other sessions will be signed out.",
     confirmPassword: "Repeat the new password",
     currentPassword: "Current password",
-    forbiddenBody: "Your roles do not give access to this page. Ask an administrator if you need it.",
+    forbiddenBody:
+      "Your roles do not give access to this page. Ask an administrator if you need it.",
     forbiddenTitle: "No access",
     newPassword: "New password",
     password: "Password",
@@ -176,7 +177,8 @@ export const en = {
     updated: "Project saved",
     deleted: "Project {{name}} deleted",
     deleteTitle: "Delete {{name}}?",
-    deleteBody: "The project is deleted for good. A project that still has applications cannot be deleted.",
+    deleteBody:
+      "The project is deleted for good. A project that still has applications cannot be deleted.",
     empty: "No projects yet",
     emptyHint: "Create a project, then add its applications.",
   },
@@ -190,7 +192,8 @@ export const en = {
     updated: "Application saved",
     deleted: "Application {{name}} deleted",
     deleteTitle: "Delete {{name}}?",
-    deleteBody: "The application and its token are deleted for good. An application with instances cannot be deleted.",
+    deleteBody:
+      "The application and its token are deleted for good. An application with instances cannot be deleted.",
     project: "Project",
     chooseProject: "Choose a project",
     allProjects: "All projects",
@@ -199,19 +202,22 @@ export const en = {
     stackVersion: "Version",
     addStack: "Add technology",
     agentToken: "Agent token",
-    agentTokenHint: "Agents of this application authenticate with it. It is shown only once when issued.",
+    agentTokenHint:
+      "Agents of this application authenticate with it. It is shown only once when issued.",
     noToken: "None",
     noTokenYet: "No token has been issued yet: agents cannot report until one is.",
     tokenIssued: "Token {{prefix}}… issued {{at}}",
     issueToken: "Issue token",
     rotateToken: "Rotate token",
     rotateTitle: "Rotate the agent token?",
-    rotateBody: "A new token replaces the current one at once: agents still using the old token are refused until they get the new one.",
+    rotateBody:
+      "A new token replaces the current one at once: agents still using the old token are refused until they get the new one.",
     empty: "No applications yet",
     emptyInProject: "This project has no applications yet",
     emptyHint: "Create an application, then issue its agent token.",
     noInstances: "No instances yet",
-    noInstancesHint: "Start an agent with this application's token; its instance appears here on its first report.",
+    noInstancesHint:
+      "Start an agent with this application's token; its instance appears here on its first report.",
     moreInstances_one: "and {{count}} more instance",
     moreInstances_other: "and {{count}} more instances",
     allInstances: "All instances",
@@ -224,7 +230,8 @@ export const en = {
     config: "Agent config",
     configHint: "The agent's configuration file (TOML).",
     systemdHint: "On a host with systemd: write the configuration and start the agent service.",
-    kubectlHint: "On Kubernetes: store the token and the server address in a Secret for the agent's pods.",
+    kubectlHint:
+      "On Kubernetes: store the token and the server address in a Secret for the agent's pods.",
     done: "I have saved it",
   },
   instances: {
@@ -285,7 +292,8 @@ export const en = {
     disabled: "Instance disabled: its reports are refused and it gets no tasks",
     deleted: "Instance deleted",
     deleteTitle: "Delete {{name}}?",
-    deleteBody: "The instance and its history are removed. An agent that keeps reporting registers it again.",
+    deleteBody:
+      "The instance and its history are removed. An agent that keeps reporting registers it again.",
     empty: "No instances yet",
     emptyHint: "Issue an application's agent token and start agents with it.",
   },
@@ -483,7 +491,8 @@ export const en = {
     role: "Role",
     you: "you",
     rolesTitle: "Roles",
-    rolesSubtitle: "The built-in roles and what each may do. The server enforces them on every request.",
+    rolesSubtitle:
+      "The built-in roles and what each may do. The server enforces them on every request.",
   },
 };
 
