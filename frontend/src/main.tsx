@@ -34,7 +34,11 @@ const queryClient = new QueryClient({
     onError: (error, _variables, _context, mutation) => {
       if (mutation.meta?.silent) return;
       if (error instanceof ApiError && error.status === 401) return;
-      toast({ title: i18n.t("errors.actionFailed"), description: errorMessage(error, i18n.t), variant: "destructive" });
+      toast({
+        title: i18n.t("errors.actionFailed"),
+        description: errorMessage(error, i18n.t),
+        variant: "destructive",
+      });
     },
   }),
 });

@@ -75,7 +75,10 @@ const appRoute = createRoute({
 const dashboardRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/",
-  component: lazyRouteComponent(() => import("@/features/dashboard/dashboard-page"), "DashboardPage"),
+  component: lazyRouteComponent(
+    () => import("@/features/dashboard/dashboard-page"),
+    "DashboardPage",
+  ),
 });
 
 const projectsRoute = createRoute({
@@ -154,7 +157,10 @@ const taskRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/tasks/$taskId",
   validateSearch: (search) => taskSearchSchema.parse(search),
-  component: lazyRouteComponent(() => import("@/features/tasks/task-detail-page"), "TaskDetailPage"),
+  component: lazyRouteComponent(
+    () => import("@/features/tasks/task-detail-page"),
+    "TaskDetailPage",
+  ),
 });
 
 const logsRoute = createRoute({

@@ -11,13 +11,15 @@ use anyhow::{Context, bail};
 
 /// Packages whose tests need only PostgreSQL (the control-plane suites run separately), as
 /// cargo arguments.
-pub const SERVER_PACKAGES: [&str; 8] = [
+pub const SERVER_PACKAGES: [&str; 10] = [
     "-p",
     "monihub-server",
     "-p",
     "monihub-migration",
     "-p",
     "monihub-agent-protocol",
+    "-p",
+    "monihub-agent",
     "-p",
     "xtask",
 ];

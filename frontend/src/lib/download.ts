@@ -14,5 +14,8 @@ export function saveBlob(blob: Blob, filename: string): void {
 
 /** A file-name-safe timestamp: 2026-12-03T10-00-00Z. */
 export function fileTimestamp(date: Date = new Date()): string {
-  return date.toISOString().replace(/\.\d+Z$/, "Z").replaceAll(":", "-");
+  return date
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z")
+    .replaceAll(":", "-");
 }

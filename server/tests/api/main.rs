@@ -10,6 +10,7 @@ mod auth;
 mod errors;
 mod events;
 mod hardening;
+mod host_agent;
 mod instances;
 mod logs;
 mod migrations;
