@@ -68,7 +68,7 @@ async function signIn(username, password) {
 }
 
 async function signOut() {
-  await page.getByRole("button", { name: "Account" }).click();
+  await page.getByRole("button", { name: /^(Account|账户):/ }).click();
   await page.getByRole("menuitem", { name: /Sign out|退出登录/ }).click();
   await page.getByRole("button", { name: /Sign in|登录/ }).waitFor();
 }
@@ -91,7 +91,10 @@ describe("MoniHub console", { concurrency: false }, () => {
     await page.getByLabel("Username").fill("admin");
     await page.getByLabel("Password").fill("not-the-password");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("alert").filter({ hasText: /invalid username or password/ }).waitFor();
+    await page
+      .getByRole("alert")
+      .filter({ hasText: /invalid username or password/ })
+      .waitFor();
     await screenshot(page, config.artifacts, "sign-in-error");
     await checkAccessibility("sign-in");
     await page.getByLabel("Password").fill(config.password);
@@ -129,7 +132,10 @@ describe("MoniHub console", { concurrency: false }, () => {
     await dialog.waitFor();
     const token = await dialog.getByTestId("agent-token").inputValue();
     assert.match(token, /^mhat_/);
-    assert.ok((await dialog.textContent())?.includes(`token = "${token}"`), "the TOML config carries the token");
+    assert.ok(
+      (await dialog.textContent())?.includes(`token = "${token}"`),
+      "the TOML config carries the token",
+    );
     writeArtifact(config.artifacts, "agent-token.txt", `${token}\n`);
     await screenshot(page, config.artifacts, "agent-token");
     await checkAccessibility("agent-token-dialog");
@@ -192,7 +198,10 @@ describe("MoniHub console", { concurrency: false }, () => {
     });
     await screenshot(page, config.artifacts, "task");
     await checkAccessibility("task");
-    await done.first().getByRole("button", { name: /View output/ }).click();
+    await done
+      .first()
+      .getByRole("button", { name: /View output/ })
+      .click();
     const output = page.getByRole("dialog", { name: /Output on/ });
     await output.waitFor();
     await screenshot(page, config.artifacts, "task-output");
@@ -249,12 +258,15 @@ describe("MoniHub console", { concurrency: false }, () => {
   });
 
   it("switches language and signs out", async () => {
-    await page.getByRole("button", { name: "Language" }).click();
+    await page.getByRole("button", { name: /^Language:/ }).click();
     await page.getByRole("menuitemradio", { name: "简体中文" }).click();
-    await page.getByRole("navigation", { name: "主菜单" }).getByRole("link", { name: "项目" }).waitFor();
+    await page
+      .getByRole("navigation", { name: "主菜单" })
+      .getByRole("link", { name: "项目" })
+      .waitFor();
     assert.equal(await page.evaluate(() => document.documentElement.lang), "zh-CN");
     await screenshot(page, config.artifacts, "chinese");
-    await page.getByRole("button", { name: "语言" }).click();
+    await page.getByRole("button", { name: /^语言:/ }).click();
     await page.getByRole("menuitemradio", { name: "English" }).click();
     await page.getByRole("heading", { level: 1, name: "Projects" }).waitFor();
     await signOut();
@@ -287,7 +299,9 @@ describe("MoniHub console", { concurrency: false }, () => {
       window.__longTasks = longTasks;
     });
     const steps = await page.evaluate(async () => {
-      const table = /** @type {HTMLElement} */ (document.querySelector('[data-testid="instance-table"]'));
+      const table = /** @type {HTMLElement} */ (
+        document.querySelector('[data-testid="instance-table"]')
+      );
       const frame = () => new Promise((resolve) => requestAnimationFrame(() => resolve(undefined)));
       let count = 0;
       for (let top = 0; top < table.scrollHeight; top += 1500) {

@@ -90,7 +90,10 @@ let shot = 0;
  */
 export async function screenshot(page, dir, name) {
   shot += 1;
-  await page.screenshot({ path: join(dir, `${String(shot).padStart(2, "0")}-${name}.png`), fullPage: true });
+  await page.screenshot({
+    path: join(dir, `${String(shot).padStart(2, "0")}-${name}.png`),
+    fullPage: true,
+  });
 }
 
 const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -122,7 +125,10 @@ export async function seriousViolations(page) {
  * @param {unknown} value
  */
 export function writeArtifact(dir, name, value) {
-  writeFileSync(join(dir, name), typeof value === "string" ? value : `${JSON.stringify(value, null, 2)}\n`);
+  writeFileSync(
+    join(dir, name),
+    typeof value === "string" ? value : `${JSON.stringify(value, null, 2)}\n`,
+  );
 }
 
 /**

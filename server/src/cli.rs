@@ -119,6 +119,18 @@ async fn serve(settings: Settings, migrate: bool) -> anyhow::Result<()> {
     let pending = db::pending_migrations(&db).await.unwrap_or_default();
     if pending.is_empty() {
         bootstrap_admin(&db, &settings).await;
+        if let Some(token) = &settings.cluster_agent_token {
+            // Never fatal, like the admin: the API serves either way.
+            match crate::applications::cluster::ensure(&db, token).await {
+                Ok(outcome) => tracing::info!(
+                    ?outcome,
+                    "the Cluster nodes application accepts the cluster agent token"
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, "failed to set up the Cluster nodes application")
+                }
+            }
+        }
     } else {
         tracing::warn!(
             pending = pending.join(","),

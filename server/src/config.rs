@@ -57,6 +57,9 @@ pub struct Settings {
     #[serde(with = "humantime_serde")]
     pub token_ttl: Duration,
     pub admin_password: Option<SecretString>,
+    /// An agent token (`mhat_…`) for the built-in "Cluster nodes" application, which the server
+    /// creates at start when this is set: the operator's node agents use it.
+    pub cluster_agent_token: Option<SecretString>,
     pub static_dir: Option<PathBuf>,
     pub log_format: LogFormat,
     /// A `tracing` filter directive, e.g. `info` or `monihub_server=debug,info`.
@@ -215,6 +218,21 @@ impl Settings {
             return Err(ConfigError::Invalid(
                 "MONIHUB_LOGIN_MAX_DELAY must be between 1s and 1h".into(),
             ));
+        }
+        if let Some(token) = &self.cluster_agent_token {
+            let token = token.expose_secret();
+            if !token.starts_with(crate::applications::token::TOKEN_PREFIX)
+                || token.len() < 40
+                || !token
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                return Err(ConfigError::Invalid(
+                    "MONIHUB_CLUSTER_AGENT_TOKEN must be an agent token (mhat_ and at least 35 \
+                     more letters, digits, - or _)"
+                        .into(),
+                ));
+            }
         }
         if let Some(password) = &self.admin_password
             && let Err(message) = crate::auth::password::check_policy(password.expose_secret())
@@ -409,6 +427,17 @@ mod tests {
         let err =
             load(&[("mode", "embedded"), ("trusted_proxies", "10.0.0.0/8,nope")]).unwrap_err();
         assert!(format!("{err:#?}").contains("'nope'"), "{err:#?}");
+    }
+
+    #[test]
+    fn a_cluster_agent_token_must_look_like_one() {
+        let err = load(&[("mode", "embedded"), ("cluster_agent_token", "hunter2")]).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("MONIHUB_CLUSTER_AGENT_TOKEN"), "{message}");
+        assert!(!message.contains("hunter2"), "the value is never shown");
+        let token = crate::applications::token::generate().token;
+        let s = load(&[("mode", "embedded"), ("cluster_agent_token", &token)]).unwrap();
+        assert!(s.cluster_agent_token.is_some());
     }
 
     #[test]

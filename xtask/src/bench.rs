@@ -21,6 +21,7 @@ use crate::apifuzz::server::{RunningServer, Secrets};
 use crate::postgres::TestPostgres;
 use crate::util::{run_cmd, step, workspace_root};
 
+mod agent;
 mod operator;
 
 #[derive(clap::Args)]
@@ -35,6 +36,8 @@ enum BenchTarget {
     Server(ServerArgs),
     /// Time to Ready, memory and no-op writes of the operator on the local control plane.
     Operator(operator::OperatorArgs),
+    /// The host agent's memory, CPU and size while it reports every 10 s.
+    Agent(agent::AgentArgs),
 }
 
 #[derive(clap::Args)]
@@ -54,6 +57,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     match args.target {
         BenchTarget::Server(args) => server(args),
         BenchTarget::Operator(args) => operator::operator(args),
+        BenchTarget::Agent(args) => agent::agent(args),
     }
 }
 

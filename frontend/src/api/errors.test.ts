@@ -36,7 +36,9 @@ describe("problem documents", () => {
   });
 
   it("add the wait of a throttled answer", () => {
-    const response = answer(429, problem(429, "too many sign-in attempts"), { "retry-after": "42" });
+    const response = answer(429, problem(429, "too many sign-in attempts"), {
+      "retry-after": "42",
+    });
     const error = apiErrorFrom(response, problem(429, "too many sign-in attempts"));
     expect(error.retryAfterSeconds).toBe(42);
     expect(errorMessage(error, t)).toBe("too many sign-in attempts. Try again in 42 seconds.");
@@ -81,8 +83,7 @@ describe("the API client", () => {
       baseUrl: "http://console.test",
       getToken: () => "expired",
       onUnauthorized,
-      fetch: (() =>
-        Promise.resolve(answer(401, problem(401, "the access token is invalid")))) as unknown as typeof globalThis.fetch,
+      fetch: () => Promise.resolve(answer(401, problem(401, "the access token is invalid"))),
     });
     await expect(unwrap(client.GET("/api/v1/auth/me"))).rejects.toBeInstanceOf(ApiError);
     expect(onUnauthorized).toHaveBeenCalledTimes(1);
@@ -97,7 +98,7 @@ describe("the API client", () => {
       baseUrl: "http://console.test",
       getToken: () => null,
       onUnauthorized: vi.fn(),
-      fetch: (() => Promise.reject(new TypeError("Failed to fetch"))) as unknown as typeof globalThis.fetch,
+      fetch: () => Promise.reject(new TypeError("Failed to fetch")),
     });
     await expect(unwrap(client.GET("/api/v1/roles"))).rejects.toMatchObject({ status: 0 });
   });
@@ -122,7 +123,11 @@ describe("an expired session", () => {
 
   it("does nothing on the sign-in page itself", () => {
     const navigate = vi.fn();
-    createSessionExpiredHandler({ currentHref: () => "/sign-in?redirect=%2F", clear: vi.fn(), navigate })();
+    createSessionExpiredHandler({
+      currentHref: () => "/sign-in?redirect=%2F",
+      clear: vi.fn(),
+      navigate,
+    })();
     expect(navigate).not.toHaveBeenCalled();
   });
 

@@ -4,13 +4,40 @@ function locale(): string {
   return i18n.language || "en";
 }
 
+// Intl formatters are costly to build and tables format thousands of cells: keep one per
+// locale and options.
+const formatters = new Map<
+  string,
+  Intl.NumberFormat | Intl.DateTimeFormat | Intl.RelativeTimeFormat
+>();
+
+function cached<T extends Intl.NumberFormat | Intl.DateTimeFormat | Intl.RelativeTimeFormat>(
+  kind: string,
+  options: object,
+  create: (locale: string) => T,
+): T {
+  const lang = locale();
+  const key = `${kind}|${lang}|${JSON.stringify(options)}`;
+  let formatter = formatters.get(key) as T | undefined;
+  if (!formatter) {
+    formatter = create(lang);
+    formatters.set(key, formatter);
+  }
+  return formatter;
+}
+
+const numberFormat = (options: Intl.NumberFormatOptions) =>
+  cached("number", options, (lang) => new Intl.NumberFormat(lang, options));
+const dateFormat = (options: Intl.DateTimeFormatOptions) =>
+  cached("date", options, (lang) => new Intl.DateTimeFormat(lang, options));
+
 export function formatNumber(value: number, maximumFractionDigits = 0): string {
-  return new Intl.NumberFormat(locale(), { maximumFractionDigits }).format(value);
+  return numberFormat({ maximumFractionDigits }).format(value);
 }
 
 export function formatPercent(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return "—";
-  return `${new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 }).format(value)}%`;
+  return `${numberFormat({ maximumFractionDigits: 1 }).format(value)}%`;
 }
 
 const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"] as const;
@@ -30,15 +57,11 @@ export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return "—";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return "—";
-  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "medium" }).format(
-    date,
-  );
+  return dateFormat({ dateStyle: "medium", timeStyle: "medium" }).format(date);
 }
 
 export function formatTime(iso: string | number): string {
-  return new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" }).format(
-    new Date(iso),
-  );
+  return dateFormat({ hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 }
 
 const RELATIVE_STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
@@ -56,7 +79,11 @@ export function formatRelative(iso: string | null | undefined, now: number = Dat
   const at = Date.parse(iso);
   if (Number.isNaN(at)) return "—";
   let value = (at - now) / 1000;
-  const format = new Intl.RelativeTimeFormat(locale(), { numeric: "auto" });
+  const format = cached(
+    "relative",
+    { numeric: "auto" },
+    (lang) => new Intl.RelativeTimeFormat(lang, { numeric: "auto" }),
+  );
   for (const [unit, size] of RELATIVE_STEPS) {
     if (Math.abs(value) < size) return format.format(Math.round(value), unit);
     value /= size;
@@ -81,4 +108,11 @@ export function formatDuration(seconds: number | null | undefined): string {
 /** Shortens a UUID to its first block for compact display. */
 export function shortId(id: string): string {
   return id.split("-")[0] ?? id;
+}
+
+/** Ticks on a time axis: hours and minutes, or month and day for long ranges. */
+export function formatAxisTime(value: number, long: boolean): string {
+  return dateFormat(
+    long ? { month: "short", day: "numeric" } : { hour: "2-digit", minute: "2-digit" },
+  ).format(new Date(value));
 }

@@ -3,10 +3,12 @@ import { cleanup } from "@testing-library/react";
 import { afterEach } from "vitest";
 
 // What jsdom lacks and Radix's popups use.
-Element.prototype.hasPointerCapture ??= () => false;
-Element.prototype.releasePointerCapture ??= () => undefined;
-Element.prototype.scrollIntoView ??= () => undefined;
-globalThis.ResizeObserver ??= class {
+const element: Partial<Element> = Element.prototype;
+element.hasPointerCapture ??= () => false;
+element.releasePointerCapture ??= () => undefined;
+element.scrollIntoView ??= () => undefined;
+const global: Partial<typeof globalThis> = globalThis;
+global.ResizeObserver ??= class {
   observe() {}
   unobserve() {}
   disconnect() {}

@@ -2,7 +2,8 @@
 //! against the real server: it registers and reports plausible metrics, follows its settings,
 //! runs every task type end to end, refuses what its local configuration does not allow (types,
 //! paths outside its roots, symlink escapes), stops timed-out and cancelled work on the host,
-//! caps output, and says clearly when its token was rotated.
+//! caps output, and says clearly when its token was rotated. Also the built-in application the
+//! operator's node agents report to.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -480,4 +481,62 @@ crate::on_both_databases!(
     runs_every_task_type_end_to_end,
     refuses_task_types_it_does_not_allow,
     a_cancelled_task_stops_on_the_host,
+    the_cluster_application_accepts_the_configured_token,
 );
+
+/// The built-in Cluster nodes application for the operator's node agents: created at start by
+/// every replica at once without duplicates, accepting exactly the configured token.
+async fn the_cluster_application_accepts_the_configured_token(backend: Backend) {
+    use monihub_server::applications::cluster::{self, Outcome};
+    use secrecy::SecretString;
+    let app = spawn_app(backend).await;
+    let token = monihub_server::applications::token::generate().token;
+    let secret = SecretString::from(token.clone());
+    let (a, b) = tokio::join!(
+        cluster::ensure(&app.db, &secret),
+        cluster::ensure(&app.db, &secret)
+    );
+    assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
+    assert_eq!(
+        cluster::ensure(&app.db, &secret).await.unwrap(),
+        Outcome::Unchanged
+    );
+    let apps = app
+        .get("/api/v1/applications?q=cluster-nodes", &app.admin_token)
+        .await
+        .expect(200);
+    assert_eq!(apps.body["total"], 1, "{}", apps.body);
+    let application = apps.body["items"][0]["id"].as_str().unwrap().to_owned();
+
+    let reply = app
+        .report(&token, &crate::helpers::agent_report("node-1", 5.0))
+        .await
+        .expect(200);
+    let instance = reply.body["instance_id"].as_str().unwrap();
+    let detail = app
+        .get(&format!("/api/v1/instances/{instance}"), &app.admin_token)
+        .await
+        .expect(200);
+    assert_eq!(detail.body["application_id"], application.as_str());
+
+    // A new token from the deployment replaces the old one: a replica started with it (whose
+    // token cache starts empty) takes only the new token.
+    let next = monihub_server::applications::token::generate().token;
+    assert_eq!(
+        cluster::ensure(&app.db, &SecretString::from(next.clone()))
+            .await
+            .unwrap(),
+        Outcome::Updated
+    );
+    let replica = app.spawn_replica().await;
+    let report = |token: String| {
+        let request = app
+            .client
+            .post(format!("{replica}/api/v1/agent/report"))
+            .bearer_auth(token)
+            .json(&crate::helpers::agent_report("node-1", 5.0));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(report(token).await, 401);
+    assert_eq!(report(next).await, 200);
+}

@@ -116,8 +116,9 @@ function UserMenu() {
     <>
       <DropdownMenu>
         <DropdownMenuTrigger asChild>
-          <Button variant="ghost" size="sm" aria-label={t("auth.accountMenu")}>
+          <Button variant="ghost" size="sm">
             <UserIcon aria-hidden />
+            <span className="sr-only">{t("auth.accountMenu")}: </span>
             <span className="max-w-32 truncate">{session.user.username}</span>
           </Button>
         </DropdownMenuTrigger>

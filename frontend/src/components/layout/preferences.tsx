@@ -16,8 +16,9 @@ export function LanguageSwitch() {
   return (
     <DropdownMenu>
       <DropdownMenuTrigger asChild>
-        <Button variant="ghost" size="sm" aria-label={t("preferences.language")}>
+        <Button variant="ghost" size="sm">
           <LanguagesIcon aria-hidden />
+          <span className="sr-only">{t("preferences.language")}: </span>
           <span className="hidden sm:inline">
             {LANGUAGES.find((l) => l.code === i18n.language)?.label ?? "English"}
           </span>

@@ -16,7 +16,9 @@ describe("the agent token dialog", () => {
     expect(within(dialog).getByText(/shown only this once/)).toBeInTheDocument();
     expect(within(dialog).getByText(/token = "mhat_secret123"/)).toBeInTheDocument();
     await userEvent.click(within(dialog).getByRole("tab", { name: "kubectl" }));
-    expect(within(dialog).getByText(/kubectl create secret generic monihub-agent-web-shop/)).toBeInTheDocument();
+    expect(
+      within(dialog).getByText(/kubectl create secret generic monihub-agent-web-shop/),
+    ).toBeInTheDocument();
     await userEvent.click(within(dialog).getByRole("button", { name: "I have saved it" }));
     expect(onClose).toHaveBeenCalled();
   });

@@ -42,3 +42,47 @@ export function formatSort(sorting: readonly { id: string; desc: boolean }[]): s
   const first = sorting[0];
   return first ? `${first.id}:${first.desc ? "desc" : "asc"}` : undefined;
 }
+
+type SortKey = (
+  instance: Instance,
+  applications: ReadonlyMap<string, Application>,
+) => string | number;
+
+/** What each sortable column sorts by. */
+export const SORT_KEYS: Record<string, SortKey> = {
+  online: (i) => (i.online ? 1 : 0),
+  hostname: (i) => i.hostname.toLowerCase(),
+  application: (i, apps) => (apps.get(i.application_id)?.name ?? "").toLowerCase(),
+  ip: (i) => i.ip_address ?? "",
+  os: (i) => `${i.os_type} ${i.os_version ?? ""}`.toLowerCase(),
+  cpu: (i) => i.cpu_usage_percent,
+  memory: (i) => i.memory_usage_percent,
+  disk: (i) => i.disk_usage_percent,
+  last_report: (i) => Date.parse(i.last_report_at),
+  status: (i) => i.status,
+};
+
+/**
+ * The instances in the order of the first sort column (ties keep the server's order). Keys are
+ * computed once per instance, so ten thousand rows sort in a few milliseconds.
+ */
+export function sortInstances(
+  instances: readonly Instance[],
+  sorting: readonly { id: string; desc: boolean }[],
+  applications: ReadonlyMap<string, Application>,
+): readonly Instance[] {
+  const first = sorting[0];
+  const key = first ? SORT_KEYS[first.id] : undefined;
+  if (!first || !key) return instances;
+  const keys = instances.map((i) => key(i, applications));
+  const order = instances.map((_, index) => index);
+  const direction = first.desc ? -1 : 1;
+  order.sort((a, b) => {
+    const x = keys[a] ?? "";
+    const y = keys[b] ?? "";
+    if (x < y) return -direction;
+    if (x > y) return direction;
+    return a - b;
+  });
+  return order.map((index) => instances[index] as Instance);
+}

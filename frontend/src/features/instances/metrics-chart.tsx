@@ -12,17 +12,13 @@ import {
 } from "recharts";
 import { queryKeys } from "@/api/query-keys";
 import { EmptyState, ErrorState, LoadingState } from "@/components/states";
-import { formatDateTime, formatPercent } from "@/lib/format";
+import { formatAxisTime, formatDateTime, formatPercent } from "@/lib/format";
 import { getInstanceMetrics } from "./api";
 import type { MetricRange } from "./search";
 
 function tickFormatter(range: MetricRange) {
   const long = range === "7d" || range === "30d";
-  const format = new Intl.DateTimeFormat(
-    undefined,
-    long ? { month: "short", day: "numeric" } : { hour: "2-digit", minute: "2-digit" },
-  );
-  return (value: number) => format.format(new Date(value));
+  return (value: number) => formatAxisTime(value, long);
 }
 
 /** CPU, memory and disk of one instance over a range, averaged by the server into buckets. */

@@ -23,7 +23,12 @@ function instance(id: string, patch: Partial<Instance> = {}): Instance {
     disk_total_bytes: 1,
     environment: {},
     custom_fields: {},
-    config: { report_interval_seconds: 30, long_poll_seconds: 30, tasks_enabled: true, log_level: "info" },
+    config: {
+      report_interval_seconds: 30,
+      long_poll_seconds: 30,
+      tasks_enabled: true,
+      log_level: "info",
+    },
     status: "active",
     online: true,
     first_report_at: AT,
@@ -47,8 +52,17 @@ function record(id: string, status: TaskRecord["status"]): TaskRecord {
   };
 }
 
-const offline = (id: string): LiveEvent => ({ type: "instance.offline", instance_id: id, at: "2026-12-03T10:05:00Z" });
-const online = (id: string): LiveEvent => ({ type: "instance.online", instance_id: id, application_id: "app", at: AT });
+const offline = (id: string): LiveEvent => ({
+  type: "instance.offline",
+  instance_id: id,
+  at: "2026-12-03T10:05:00Z",
+});
+const online = (id: string): LiveEvent => ({
+  type: "instance.online",
+  instance_id: id,
+  application_id: "app",
+  at: AT,
+});
 const report = (id: string, cpu: number): LiveEvent => ({
   type: "instance.report",
   instance_id: id,
@@ -80,16 +94,34 @@ describe("parsing", () => {
 
 describe("folding a batch", () => {
   it("keeps the last state of each instance and counts its reports", () => {
-    const patches = instancePatches([offline("a"), report("a", 9), report("a", 11), online("b"), offline("b")]);
-    expect(patches.get("a")).toMatchObject({ online: true, offline_at: null, cpu_usage_percent: 11, reports: 2 });
-    expect(patches.get("b")).toMatchObject({ online: false, offline_at: "2026-12-03T10:05:00Z", reports: 0 });
+    const patches = instancePatches([
+      offline("a"),
+      report("a", 9),
+      report("a", 11),
+      online("b"),
+      offline("b"),
+    ]);
+    expect(patches.get("a")).toMatchObject({
+      online: true,
+      offline_at: null,
+      cpu_usage_percent: 11,
+      reports: 2,
+    });
+    expect(patches.get("b")).toMatchObject({
+      online: false,
+      offline_at: "2026-12-03T10:05:00Z",
+      reports: 0,
+    });
   });
 });
 
 describe("applying events to the cache", () => {
   it("moves instances online and offline in the fleet list, pages and details", () => {
     const client = new QueryClient();
-    client.setQueryData(queryKeys.instances.fleet, { items: [instance("a"), instance("b")], total: 2 });
+    client.setQueryData(queryKeys.instances.fleet, {
+      items: [instance("a"), instance("b")],
+      total: 2,
+    });
     const page: Page<Instance> = { items: [instance("a")], total: 1, page: 1, per_page: 10 };
     client.setQueryData(queryKeys.instances.page({ application_id: "app" }), page);
     client.setQueryData(queryKeys.instances.detail("a"), instance("a"));
@@ -97,9 +129,16 @@ describe("applying events to the cache", () => {
     const effects = applyLiveEvents(client, [offline("a"), report("b", 42)]);
 
     const fleet = client.getQueryData<{ items: Instance[] }>(queryKeys.instances.fleet);
-    expect(fleet?.items[0]).toMatchObject({ id: "a", online: false, offline_at: "2026-12-03T10:05:00Z" });
+    expect(fleet?.items[0]).toMatchObject({
+      id: "a",
+      online: false,
+      offline_at: "2026-12-03T10:05:00Z",
+    });
     expect(fleet?.items[1]).toMatchObject({ id: "b", cpu_usage_percent: 42, report_count: 11 });
-    expect(client.getQueryData<Page<Instance>>(queryKeys.instances.page({ application_id: "app" }))?.items[0]?.online).toBe(false);
+    expect(
+      client.getQueryData<Page<Instance>>(queryKeys.instances.page({ application_id: "app" }))
+        ?.items[0]?.online,
+    ).toBe(false);
     expect(client.getQueryData<Instance>(queryKeys.instances.detail("a"))?.online).toBe(false);
     expect(effects.presenceChanged).toBe(true);
     expect(effects.unknownInstances).toBe(false);
@@ -134,9 +173,14 @@ describe("applying events to the cache", () => {
       records: { running: 1, pending: 1 },
     });
 
-    const effects = applyLiveEvents(client, [updated("r1", "succeeded"), updated("r2", "dispatched")]);
+    const effects = applyLiveEvents(client, [
+      updated("r1", "succeeded"),
+      updated("r2", "dispatched"),
+    ]);
 
-    const after = client.getQueryData<Page<TaskRecord>>(queryKeys.tasks.records("task", { page: 1 }));
+    const after = client.getQueryData<Page<TaskRecord>>(
+      queryKeys.tasks.records("task", { page: 1 }),
+    );
     expect(after?.items.map((r) => r.status)).toEqual(["succeeded", "dispatched"]);
     expect(client.getQueryData<Task>(queryKeys.tasks.detail("task"))?.records).toEqual({
       succeeded: 1,

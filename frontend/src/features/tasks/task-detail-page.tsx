@@ -175,7 +175,7 @@ export function TaskDetailPage() {
             <dl className="grid grid-cols-2 gap-2 text-sm">
               <dt className="text-muted-foreground">{t("tasks.priority")}</dt>
               <dd>{data.priority}</dd>
-              <dt className="text-muted-foreground">{t("tasks.timeout")}</dt>
+              <dt className="text-muted-foreground">{t("tasks.timeoutShort")}</dt>
               <dd>{formatDuration(data.timeout_seconds)}</dd>
               <dt className="text-muted-foreground">{t("tasks.maxAttempts")}</dt>
               <dd>{data.max_attempts}</dd>

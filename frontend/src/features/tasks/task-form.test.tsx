@@ -6,7 +6,12 @@ import { describe, expect, it, vi } from "vitest";
 import type { TaskType } from "@/api/types";
 import "@/test/i18n";
 import { TaskContentFields } from "./task-content-fields";
-import { defaultTaskValues, taskFormSchema, toCreateTask, type TaskFormValues } from "./task-schemas";
+import {
+  defaultTaskValues,
+  taskFormSchema,
+  toCreateTask,
+  type TaskFormValues,
+} from "./task-schemas";
 
 function Harness({ type, onSubmit }: { type: TaskType; onSubmit: (v: TaskFormValues) => void }) {
   const form = useForm<TaskFormValues>({
@@ -40,7 +45,9 @@ describe("task content fields", () => {
     await userEvent.click(screen.getByRole("button", { name: "Submit" }));
     expect(onSubmit).toHaveBeenCalledTimes(1);
     const values = onSubmit.mock.calls[0]?.[0] as TaskFormValues;
-    expect(toCreateTask(values)).toMatchObject({ content: { script: "uptime", env: { LANG: "C" } } });
+    expect(toCreateTask(values)).toMatchObject({
+      content: { script: "uptime", env: { LANG: "C" } },
+    });
   });
 
   it("ask for the source URL of a download", async () => {

@@ -14,7 +14,10 @@ import {
 } from "./task-schemas";
 
 /** The form's messages (translation keys) by field path. */
-function issues(result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) {
+function issues(result: {
+  success: boolean;
+  error?: { issues: { path: PropertyKey[]; message: string }[] };
+}) {
   return Object.fromEntries(
     (result.error?.issues ?? []).map((i) => [i.path.join("."), i.message.split("|")[0]]),
   );
@@ -116,7 +119,9 @@ describe("http_request", () => {
 
 describe("run_code", () => {
   it("needs an allow-listed interpreter name and code", () => {
-    expect(runCodeSchema.safeParse({ interpreter: "python3", code: "print(1)" }).success).toBe(true);
+    expect(runCodeSchema.safeParse({ interpreter: "python3", code: "print(1)" }).success).toBe(
+      true,
+    );
     expect(issues(runCodeSchema.safeParse({ interpreter: "Python", code: "" }))).toEqual({
       interpreter: "validation.name",
       code: "validation.required",
@@ -132,18 +137,30 @@ describe("file_manager", () => {
     expect(
       fileManagerSchema.safeParse({ operation: "list", path: "/var/log", url: "" }).success,
     ).toBe(true);
-    expect(issues(fileManagerSchema.safeParse({ operation: "download", path: "/tmp/a", url: "" }))).toEqual({
+    expect(
+      issues(fileManagerSchema.safeParse({ operation: "download", path: "/tmp/a", url: "" })),
+    ).toEqual({
       url: "validation.downloadUrl",
     });
     expect(
-      issues(fileManagerSchema.safeParse({ operation: "download", path: "/tmp/a", url: "file:///etc/passwd" })),
+      issues(
+        fileManagerSchema.safeParse({
+          operation: "download",
+          path: "/tmp/a",
+          url: "file:///etc/passwd",
+        }),
+      ),
     ).toEqual({ url: "validation.httpUrl" });
     expect(
-      issues(fileManagerSchema.safeParse({ operation: "delete", path: "/tmp/a", url: "https://x.io/a" })),
+      issues(
+        fileManagerSchema.safeParse({ operation: "delete", path: "/tmp/a", url: "https://x.io/a" }),
+      ),
     ).toEqual({ url: "validation.urlOnlyDownload" });
-    expect(issues(fileManagerSchema.safeParse({ operation: "upload", path: "", url: "" }))).toEqual({
-      path: "validation.required",
-    });
+    expect(issues(fileManagerSchema.safeParse({ operation: "upload", path: "", url: "" }))).toEqual(
+      {
+        path: "validation.required",
+      },
+    );
   });
 });
 
@@ -237,8 +254,13 @@ describe("the whole task form", () => {
       }),
     );
     expect(command).toMatchObject({ content: { name: "reload", args: ["a", "b"] } });
-    const code = toCreateTask(values({ type: "run_code", run_code: { interpreter: "python3", code: "1" } }));
-    expect(code).toMatchObject({ type: "run_code", content: { interpreter: "python3", code: "1" } });
+    const code = toCreateTask(
+      values({ type: "run_code", run_code: { interpreter: "python3", code: "1" } }),
+    );
+    expect(code).toMatchObject({
+      type: "run_code",
+      content: { interpreter: "python3", code: "1" },
+    });
   });
 
   it("maps the server's field paths onto the form", () => {

@@ -390,6 +390,7 @@ export const en = {
     priority: "Priority",
     priorityHint: "0–100, higher runs first",
     timeout: "Timeout (seconds)",
+    timeoutShort: "Timeout",
     timeoutHint: "1–86,400 once started",
     maxAttempts: "Attempts",
     maxAttemptsHint: "1–10 per instance",

@@ -384,6 +384,7 @@ export const zhCN: Translation = {
     priority: "优先级",
     priorityHint: "0–100，越大越先运行",
     timeout: "超时（秒）",
+    timeoutShort: "超时",
     timeoutHint: "开始后 1–86,400 秒",
     maxAttempts: "尝试次数",
     maxAttemptsHint: "每个实例 1–10 次",
