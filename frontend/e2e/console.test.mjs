@@ -175,7 +175,7 @@ describe("MoniHub console", { concurrency: false }, () => {
     await page.getByText("Between 5 and 3600").waitFor();
     await page.getByLabel("Report interval (seconds)").fill("15");
     await page.getByRole("button", { name: "Save" }).click();
-    await page.getByText("Agent configuration saved").waitFor();
+    await page.getByText("Agent configuration saved", { exact: true }).waitFor();
   });
 
   it("runs a shell task and shows each instance's result as it arrives", async () => {
@@ -185,8 +185,15 @@ describe("MoniHub console", { concurrency: false }, () => {
     await page.getByText("Pick at least one instance").waitFor();
     await page.getByLabel("Name").first().fill(`uptime ${run}`);
     await page.getByLabel(/Script/).fill("uptime");
-    await page.getByLabel("Search host name, IP or agent id").fill("");
-    await page.getByLabel("All on this page").check();
+    // Target this run's instances: other applications' agents may not be running.
+    const targets = page.getByRole("group", { name: "Target instances" });
+    await targets.getByRole("combobox", { name: "Application" }).click();
+    await page.getByRole("option", { name: `Shop ${run}` }).click();
+    await targets
+      .getByText(/e2e-\d+/)
+      .first()
+      .waitFor();
+    await targets.getByLabel("All on this page").check();
     await screenshot(page, config.artifacts, "new-task");
     await checkAccessibility("new-task");
     await page.getByRole("button", { name: "Create task" }).click();

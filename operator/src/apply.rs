@@ -8,8 +8,36 @@ use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams, PostParams, Pro
 use kube::{Api, Client};
 use serde_json::Value;
 
-use crate::children::MANAGER;
+use crate::children::{MANAGER, content_hash};
 use crate::desired::{Kind, Manifest};
+
+/// Annotation on every applied child: the hash of what the operator last applied. A subset check
+/// alone cannot see a field the operator stopped setting (a removed env key, say); a changed hash
+/// makes the next pass apply, and server-side apply then removes what this manager no longer
+/// sets.
+pub const APPLIED_HASH: &str = "monihub.aione.tech/applied-hash";
+
+/// `desired` with its [`APPLIED_HASH`] annotation.
+pub fn with_applied_hash(desired: &Value) -> Value {
+    let bytes = serde_json::to_vec(desired).expect("values serialise");
+    let hash = content_hash([bytes.as_slice()]);
+    let mut object = desired.clone();
+    let metadata = object
+        .as_object_mut()
+        .expect("manifests are objects")
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Default::default()));
+    let annotations = metadata
+        .as_object_mut()
+        .expect("metadata is an object")
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Default::default()));
+    annotations
+        .as_object_mut()
+        .expect("annotations are an object")
+        .insert(APPLIED_HASH.to_owned(), Value::String(hash));
+    object
+}
 
 /// Whether `live` already holds everything in `desired`: every field the operator sets has the
 /// value it sets (fields the cluster or others add are ignored). Lists must match item by item.
@@ -56,7 +84,8 @@ impl<'a> Children<'a> {
 
     /// Apply `manifest` unless `live` already holds it. Returns whether it wrote.
     pub async fn apply(&self, manifest: &Manifest, live: Option<&Value>) -> kube::Result<bool> {
-        if live.is_some_and(|live| contains(live, &manifest.object)) {
+        let object = with_applied_hash(&manifest.object);
+        if live.is_some_and(|live| contains(live, &object)) {
             return Ok(false);
         }
         self.writes.fetch_add(1, Ordering::Relaxed);
@@ -64,7 +93,7 @@ impl<'a> Children<'a> {
             .patch(
                 &manifest.name,
                 &PatchParams::apply(MANAGER).force(),
-                &Patch::Apply(&manifest.object),
+                &Patch::Apply(&object),
             )
             .await?;
         Ok(true)
@@ -130,6 +159,23 @@ mod tests {
         let mut missing = live;
         missing["metadata"]["labels"] = json!({"y": "2"});
         assert!(!contains(&missing, &desired));
+    }
+
+    #[test]
+    fn a_dropped_field_changes_the_applied_hash() {
+        let before = json!({"metadata": {"name": "a"}, "data": {"A": "1", "B": "2"}});
+        let after = json!({"metadata": {"name": "a"}, "data": {"A": "1"}});
+        let live = with_applied_hash(&before);
+        assert!(contains(&live, &with_applied_hash(&before)), "converged");
+        assert!(
+            !contains(&live, &with_applied_hash(&after)),
+            "B was dropped from the spec: apply again so server-side apply removes it"
+        );
+        let annotated = json!({"metadata": {"name": "a", "annotations": {"x": "y"}}});
+        assert_eq!(
+            with_applied_hash(&annotated)["metadata"]["annotations"]["x"],
+            "y"
+        );
     }
 
     #[test]

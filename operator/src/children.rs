@@ -33,6 +33,7 @@ pub enum Component {
     Database,
     Migration,
     Credentials,
+    Agent,
 }
 
 impl Component {
@@ -43,6 +44,7 @@ impl Component {
             Self::Database => "database",
             Self::Migration => "migration",
             Self::Credentials => "credentials",
+            Self::Agent => "agent",
         }
     }
 }
@@ -133,6 +135,8 @@ pub fn metadata(hub: &MoniHub, name: String, component: Component) -> ObjectMeta
 pub struct GeneratedSecrets {
     pub database_password: String,
     pub jwt_secret: String,
+    /// The node agents' token (`mhat_…`), used only while `spec.agent.enabled`.
+    pub agent_token: String,
 }
 
 impl std::fmt::Debug for GeneratedSecrets {
@@ -146,6 +150,12 @@ pub mod keys {
     pub const JWT_SECRET: &str = "jwt-secret";
     pub const DATABASE_PASSWORD: &str = "database-password";
     pub const DATABASE_URL: &str = "database-url";
+    pub const AGENT_TOKEN: &str = "agent-token";
+}
+
+/// Whether the resource asks for node agents.
+pub fn agents_enabled(hub: &MoniHub) -> bool {
+    hub.spec.agent.as_ref().is_some_and(|a| a.enabled)
 }
 
 /// Whether the credentials Secret outlives the resource: it does when the database volume is
@@ -177,6 +187,12 @@ pub fn credentials(hub: &MoniHub, secrets: &GeneratedSecrets) -> Secret {
                 )
                 .into_bytes(),
             ),
+        );
+    }
+    if agents_enabled(hub) {
+        data.insert(
+            keys::AGENT_TOKEN.to_owned(),
+            ByteString(secrets.agent_token.clone().into_bytes()),
         );
     }
     let mut meta = metadata(hub, child_name(hub, "credentials"), Component::Credentials);
@@ -297,6 +313,7 @@ mod tests {
         GeneratedSecrets {
             database_password: "pw0123456789abcdef".into(),
             jwt_secret: "jwt0123456789abcdef0123456789abcdef".into(),
+            agent_token: "mhat_agent0123456789abcdef0123456789abcdefghi".into(),
         }
     }
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::{FutureExt, StreamExt};
-use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
 use k8s_openapi::api::networking::v1::Ingress;
@@ -130,6 +130,7 @@ fn secrets_from(existing: Option<&Secret>) -> GeneratedSecrets {
     GeneratedSecrets {
         database_password: read(keys::DATABASE_PASSWORD).unwrap_or_else(|| random(32)),
         jwt_secret: read(keys::JWT_SECRET).unwrap_or_else(|| random(64)),
+        agent_token: read(keys::AGENT_TOKEN).unwrap_or_else(|| format!("mhat_{}", random(43))),
     }
 }
 
@@ -489,6 +490,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send + 
     }
     owns!(StatefulSet);
     owns!(Deployment);
+    owns!(DaemonSet);
     owns!(Service);
     owns!(ConfigMap);
     owns!(Job);

@@ -53,6 +53,10 @@ pub struct MoniHubSpec {
     /// An Ingress for the console and the API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingress: Option<IngressSpec>,
+    /// Node agents: `monihub-agent` on every node, reporting to the built-in "Cluster nodes"
+    /// application with a token the operator generates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentSpec>,
     /// A Secret key holding the first admin's password. Without it the server generates one and
     /// prints it once in its log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -321,6 +325,46 @@ fn three() -> i32 {
 
 fn half_hour() -> i64 {
     1800
+}
+
+/// The node agents' DaemonSet.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentSpec {
+    /// Run an agent on every node (tolerating every taint). Disabling removes them.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Image; defaults to `monihub/agent:<version>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub resources: Resources,
+    /// Remote task types the node agents may run; none unless listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_tasks: Vec<TaskType>,
+}
+
+/// A remote task type.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskType {
+    ShellExec,
+    HttpRequest,
+    RunCode,
+    FileManager,
+    CustomCommand,
+}
+
+impl TaskType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ShellExec => "shell_exec",
+            Self::HttpRequest => "http_request",
+            Self::RunCode => "run_code",
+            Self::FileManager => "file_manager",
+            Self::CustomCommand => "custom_command",
+        }
+    }
 }
 
 /// An Ingress routing a host to the console (which proxies `/api/` to the server).

@@ -3,7 +3,7 @@
 //! attempt should exist). The reconciler applies the result stage by stage; `render` prints it;
 //! unit and snapshot tests call it directly.
 
-use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
 use k8s_openapi::api::networking::v1::Ingress;
@@ -35,6 +35,8 @@ pub enum Stage {
     Frontend,
     /// Ingress and disruption budgets.
     Networking,
+    /// The node agents (once the server that sets up their application runs).
+    Agents,
 }
 
 /// Kinds of child the operator manages (PersistentVolumeClaims are the StatefulSet's).
@@ -45,18 +47,20 @@ pub enum Kind {
     Service,
     StatefulSet,
     Deployment,
+    DaemonSet,
     Job,
     Ingress,
     PodDisruptionBudget,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Secret,
         Kind::ConfigMap,
         Kind::Service,
         Kind::StatefulSet,
         Kind::Deployment,
+        Kind::DaemonSet,
         Kind::Job,
         Kind::Ingress,
         Kind::PodDisruptionBudget,
@@ -70,6 +74,7 @@ impl Kind {
             Kind::Service => ApiResource::erase::<Service>(&()),
             Kind::StatefulSet => ApiResource::erase::<StatefulSet>(&()),
             Kind::Deployment => ApiResource::erase::<Deployment>(&()),
+            Kind::DaemonSet => ApiResource::erase::<DaemonSet>(&()),
             Kind::Job => ApiResource::erase::<Job>(&()),
             Kind::Ingress => ApiResource::erase::<Ingress>(&()),
             Kind::PodDisruptionBudget => ApiResource::erase::<PodDisruptionBudget>(&()),
@@ -83,6 +88,7 @@ impl Kind {
             "Service" => Kind::Service,
             "StatefulSet" => Kind::StatefulSet,
             "Deployment" => Kind::Deployment,
+            "DaemonSet" => Kind::DaemonSet,
             "Job" => Kind::Job,
             "Ingress" => Kind::Ingress,
             "PodDisruptionBudget" => Kind::PodDisruptionBudget,
@@ -186,6 +192,9 @@ pub fn build(hub: &MoniHub, inputs: &Inputs) -> Vec<Manifest> {
             out.push(Manifest::new(Stage::Networking, &pdb));
         }
     }
+    if let Some(agents) = crate::agent::daemonset(hub) {
+        out.push(Manifest::new(Stage::Agents, &agents));
+    }
     out
 }
 
@@ -196,6 +205,7 @@ pub fn droppable(hub: &MoniHub) -> Vec<(Kind, String)> {
         (Kind::Ingress, hub.metadata.name.clone().unwrap_or_default()),
         (Kind::PodDisruptionBudget, child_name(hub, "server")),
         (Kind::PodDisruptionBudget, child_name(hub, "frontend")),
+        (Kind::DaemonSet, child_name(hub, "agent")),
     ]
 }
 
@@ -218,6 +228,7 @@ mod tests {
             secrets: GeneratedSecrets {
                 database_password: "db-password-for-snapshots".into(),
                 jwt_secret: "jwt-secret-for-snapshots".into(),
+                agent_token: "mhat_agent-token-for-snapshots".into(),
             },
             serving: Some(Release::target(hub)),
             migration_attempt: Some(1),
@@ -305,7 +316,8 @@ mod tests {
             [
                 "monihub-prod",
                 "monihub-prod-server",
-                "monihub-prod-frontend"
+                "monihub-prod-frontend",
+                "monihub-prod-agent"
             ]
         );
     }

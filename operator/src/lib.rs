@@ -1,5 +1,6 @@
 //! monihub-operator: turns one `MoniHub` resource into the running stack.
 
+pub mod agent;
 pub mod apply;
 pub mod children;
 pub mod controller;

@@ -36,6 +36,7 @@ pub fn render(yaml: &str, namespace: &str) -> anyhow::Result<String> {
             secrets: GeneratedSecrets {
                 database_password: GENERATED.to_owned(),
                 jwt_secret: GENERATED.to_owned(),
+                agent_token: GENERATED.to_owned(),
             },
             serving: Some(Release::target(&hub)),
             migration_attempt: Some(1),

@@ -48,6 +48,13 @@ pub fn server_secret_env(hub: &MoniHub) -> Vec<EnvVar> {
             &external.url_secret_ref.key,
         ),
     });
+    if crate::children::agents_enabled(hub) {
+        env.push(secret_env(
+            "MONIHUB_CLUSTER_AGENT_TOKEN",
+            child_name(hub, "credentials"),
+            keys::AGENT_TOKEN,
+        ));
+    }
     if let Some(admin) = &hub.spec.admin_password_secret_ref {
         env.push(secret_env(
             "MONIHUB_ADMIN_PASSWORD",

@@ -296,3 +296,87 @@ async fn deletion_collects_children_but_keeps_a_retained_volume() -> anyhow::Res
     operator.stop().await?;
     env.cleanup().await
 }
+
+#[tokio::test]
+async fn node_agents_follow_the_spec() -> anyhow::Result<()> {
+    use k8s_openapi::api::apps::v1::DaemonSet;
+    let Some(env) = TestEnv::new("op-agents").await? else {
+        return Ok(());
+    };
+    install_crd(env.client()).await?;
+    grant_rbac(&env).await?;
+    let operator = Operator::start(&env, None).await?;
+    let hubs: Api<MoniHub> = env.api();
+    create(
+        &hubs,
+        hub(
+            "mh",
+            json!({"version": "0.1.0", "database": {"managed": {}},
+                   "agent": {"enabled": true, "allowedTasks": ["shell_exec"]}}),
+        ),
+    )
+    .await?;
+    wait_ready(&hubs, "mh", "0.1.0").await?;
+    // One agent per node, Ready (kwok's three nodes).
+    let sets: Api<DaemonSet> = env.api();
+    wait_for(&sets, "mh-agent", TIMEOUT, |d: Option<&DaemonSet>| {
+        d.and_then(|d| d.status.as_ref())
+            .is_some_and(|s| s.desired_number_scheduled == 3 && s.number_ready == 3)
+    })
+    .await?;
+    let secrets: Api<Secret> = env.api();
+    let token = secrets
+        .get("mh-credentials")
+        .await?
+        .data
+        .unwrap_or_default()["agent-token"]
+        .0
+        .clone();
+    assert!(String::from_utf8(token)?.starts_with("mhat_"));
+    let deployments: Api<Deployment> = env.api();
+    let server_env = |d: &Deployment| -> Vec<String> {
+        d.spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap()
+            .containers[0]
+            .env
+            .iter()
+            .flatten()
+            .map(|e| e.name.clone())
+            .collect()
+    };
+    assert!(
+        server_env(&deployments.get("mh-server").await?)
+            .contains(&"MONIHUB_CLUSTER_AGENT_TOKEN".to_owned()),
+        "the server is told the agents' token"
+    );
+
+    // Disabled: the agents go, and the server stops accepting their token.
+    patch(&hubs, "mh", json!({"spec": {"agent": {"enabled": false}}})).await?;
+    wait_for(&sets, "mh-agent", TIMEOUT, |d: Option<&DaemonSet>| {
+        d.is_none()
+    })
+    .await?;
+    wait_for(
+        &deployments,
+        "mh-server",
+        TIMEOUT,
+        move |d: Option<&Deployment>| {
+            d.is_some_and(|d| !server_env(d).contains(&"MONIHUB_CLUSTER_AGENT_TOKEN".to_owned()))
+        },
+    )
+    .await?;
+    let kept = secrets
+        .get("mh-credentials")
+        .await?
+        .data
+        .unwrap_or_default();
+    assert!(!kept.contains_key("agent-token"));
+
+    operator.stop().await?;
+    env.cleanup().await
+}

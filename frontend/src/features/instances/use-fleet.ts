@@ -14,6 +14,9 @@ export function useFleet() {
     queryFn: ({ signal }) => fetchFleet((loaded, total) => setProgress({ loaded, total }), signal),
     staleTime: Number.POSITIVE_INFINITY,
     refetchOnWindowFocus: false,
+    // Live updates replace the changed instances themselves; comparing ten thousand objects
+    // deeply on every update would cost more than it saves.
+    structuralSharing: false,
   });
   return { ...query, progress };
 }

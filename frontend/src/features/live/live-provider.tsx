@@ -2,9 +2,11 @@ import { useQueryClient } from "@tanstack/react-query";
 import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
 import { api, ApiError, unwrap } from "@/api";
 import { queryKeys } from "@/api/query-keys";
+import type { Instance } from "@/api/types";
+import { getInstance } from "@/features/instances/api";
 import { LiveConnection, type LiveStatus } from "./connection";
 import type { LiveEvent } from "./events";
-import { applyLiveEvents } from "./reducer";
+import { addInstances, applyLiveEvents } from "./reducer";
 
 const StatusContext = createContext<LiveStatus>("closed");
 const listeners = new Set<(events: readonly LiveEvent[]) => void>();
@@ -27,7 +29,9 @@ function socketUrl(ticket: string): string {
 }
 
 /** Refetching the whole fleet list is costly: at most once per this many milliseconds. */
-const FLEET_REFRESH_MS = 5000;
+const FLEET_REFRESH_MS = 10_000;
+/** New instances fetched one by one; beyond this many at once the list is reloaded instead. */
+const FETCH_NEW_MAX = 50;
 
 /** Keeps the cached fleet and task data current from the live-event socket while signed in. */
 export function LiveEventsProvider({ children }: { children: ReactNode }) {
@@ -41,8 +45,11 @@ export function LiveEventsProvider({ children }: { children: ReactNode }) {
       const wait = lastFleetRefresh + FLEET_REFRESH_MS - Date.now();
       if (wait <= 0) {
         lastFleetRefresh = Date.now();
-        void client.invalidateQueries({ queryKey: queryKeys.instances.fleet });
-        void client.invalidateQueries({ queryKey: ["instances", "page"] });
+        // A reload already under way is not restarted: it will include the new instances.
+        void client.invalidateQueries(
+          { queryKey: queryKeys.instances.fleet },
+          { cancelRefetch: false },
+        );
       } else {
         pendingFleetRefresh ??= setTimeout(() => {
           pendingFleetRefresh = null;
@@ -68,7 +75,21 @@ export function LiveEventsProvider({ children }: { children: ReactNode }) {
       },
       onEvents: (events) => {
         const effects = applyLiveEvents(client, events);
-        if (effects.unknownInstances) refreshFleet();
+        const unknown = effects.unknownInstances;
+        if (unknown.length > FETCH_NEW_MAX) {
+          refreshFleet();
+        } else if (unknown.length > 0) {
+          void Promise.all(unknown.map((id) => getInstance(id).catch(() => null))).then((found) => {
+            const added = found.filter((i): i is Instance => i !== null);
+            client.setQueryData<{ items: Instance[]; total: number }>(
+              queryKeys.instances.fleet,
+              (fleet) => (fleet ? addInstances(fleet, added) : fleet),
+            );
+          });
+        }
+        if (unknown.length > 0 || effects.presenceChanged) {
+          void client.invalidateQueries({ queryKey: ["instances", "page"] });
+        }
         if (effects.presenceChanged) {
           void client.invalidateQueries({ queryKey: queryKeys.dashboard.counts });
           void client.invalidateQueries({ queryKey: queryKeys.dashboard.applications });

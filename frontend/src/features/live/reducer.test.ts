@@ -4,7 +4,7 @@ import { queryKeys } from "@/api/query-keys";
 import type { Instance, Page, Task, TaskRecord } from "@/api/types";
 import { backoffDelay } from "./connection";
 import { parseLiveEvent, type LiveEvent } from "./events";
-import { applyLiveEvents, instancePatches, moveRecordCounts } from "./reducer";
+import { addInstances, applyLiveEvents, instancePatches, moveRecordCounts } from "./reducer";
 
 const AT = "2026-12-03T10:00:00Z";
 
@@ -141,7 +141,7 @@ describe("applying events to the cache", () => {
     ).toBe(false);
     expect(client.getQueryData<Instance>(queryKeys.instances.detail("a"))?.online).toBe(false);
     expect(effects.presenceChanged).toBe(true);
-    expect(effects.unknownInstances).toBe(false);
+    expect(effects.unknownInstances).toEqual([]);
   });
 
   it("leaves untouched lists as they were", () => {
@@ -155,8 +155,15 @@ describe("applying events to the cache", () => {
   it("notices instances that came online without being listed (new registrations)", () => {
     const client = new QueryClient();
     client.setQueryData(queryKeys.instances.fleet, { items: [instance("a")], total: 1 });
-    expect(applyLiveEvents(client, [online("new")]).unknownInstances).toBe(true);
-    expect(applyLiveEvents(client, [online("a")]).unknownInstances).toBe(false);
+    expect(applyLiveEvents(client, [online("new"), online("new")]).unknownInstances).toEqual([
+      "new",
+    ]);
+    expect(applyLiveEvents(client, [online("a")]).unknownInstances).toEqual([]);
+    const fleet = { items: [instance("a")], total: 1 };
+    const grown = addInstances(fleet, [instance("a"), instance("new")]);
+    expect(grown.items.map((i) => i.id)).toEqual(["a", "new"]);
+    expect(grown.total).toBe(2);
+    expect(addInstances(fleet, [instance("a")])).toBe(fleet);
   });
 
   it("updates task records and the task's counts, and asks for outputs of finished ones", () => {

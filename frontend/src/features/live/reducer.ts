@@ -101,8 +101,8 @@ export function moveRecordCounts(
 }
 
 export interface LiveEffects {
-  /** Instances that came online without being in any loaded list (newly registered). */
-  unknownInstances: boolean;
+  /** Instances that came online without being in the loaded fleet (newly registered). */
+  unknownInstances: string[];
   /** Some instance went online or offline. */
   presenceChanged: boolean;
   /** Tasks whose records changed, and whether each has records that reached a final status. */
@@ -116,7 +116,7 @@ export interface LiveEffects {
  */
 export function applyLiveEvents(client: QueryClient, events: readonly LiveEvent[]): LiveEffects {
   const effects: LiveEffects = {
-    unknownInstances: false,
+    unknownInstances: [],
     presenceChanged: events.some(
       (e) => e.type === "instance.online" || e.type === "instance.offline",
     ),
@@ -149,8 +149,13 @@ export function applyLiveEvents(client: QueryClient, events: readonly LiveEvent[
       .getQueryCache()
       .findAll({ queryKey: queryKeys.instances.fleet })
       .some((q) => q.state.data !== undefined);
-    effects.unknownInstances =
-      fleetLoaded && events.some((e) => e.type === "instance.online" && !seen.has(e.instance_id));
+    if (fleetLoaded) {
+      const unknown = new Set<string>();
+      for (const e of events) {
+        if (e.type === "instance.online" && !seen.has(e.instance_id)) unknown.add(e.instance_id);
+      }
+      effects.unknownInstances = [...unknown];
+    }
   }
 
   const records = recordPatches(events);
@@ -184,4 +189,15 @@ export function applyLiveEvents(client: QueryClient, events: readonly LiveEvent[
     }
   }
   return effects;
+}
+
+/** The fleet with newly registered instances added (those it already has are left alone). */
+export function addInstances(
+  fleet: { items: Instance[]; total: number },
+  added: readonly Instance[],
+): { items: Instance[]; total: number } {
+  const known = new Set(fleet.items.map((i) => i.id));
+  const fresh = added.filter((i) => !known.has(i.id));
+  if (fresh.length === 0) return fleet;
+  return { items: [...fleet.items, ...fresh], total: fleet.total + fresh.length };
 }
