@@ -243,11 +243,18 @@ impl Agent {
         shutdown.await;
         reports.abort();
         tasks.abort();
-        // Stop what still runs; its process groups are killed.
+        // Stop what still runs: its process groups get SIGTERM, then SIGKILL; give them that long
+        // (and their results a moment to reach the server) before the process ends.
         if let Ok(running) = self.running.lock() {
             for stop in running.values() {
                 let _ = stop.send(true);
             }
+        }
+        let deadline = tokio::time::Instant::now() + crate::tasks::process::KILL_GRACE * 2;
+        while self.running.lock().map(|r| !r.is_empty()).unwrap_or(false)
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 }
