@@ -223,6 +223,14 @@ impl Agent {
         loop {
             match self.client.submit(record, &result).await {
                 Ok(()) => return,
+                // The record was closed meanwhile (cancelled, or answered by a retry).
+                Err(CallError::Rejected {
+                    status: 409,
+                    detail,
+                }) => {
+                    tracing::info!(%record, %detail, "the server had already closed this task");
+                    return;
+                }
                 Err(e @ (CallError::Rejected { .. } | CallError::UnknownInstance)) => {
                     tracing::error!(%record, error = %e, "the server will not take this task's result");
                     return;

@@ -375,20 +375,36 @@ async fn runs_every_task_type_end_to_end(backend: Backend) {
     assert_eq!(record["output_truncated"], true, "{record}");
     assert_eq!(record["output"].as_str().unwrap().len(), 1000);
 
-    // A task that outlives its timeout, ignoring SIGTERM, is killed with its children.
+    // A task that outlives its timeout, ignoring SIGTERM, is killed with its children: the
+    // child (which also ignores SIGTERM) records its pid and would only touch the marker long
+    // after the agent's kill.
     let marker = host.path("survived");
+    let child_pid = host.path("child.pid");
+    let script = format!(
+        "trap '' TERM; sh -c 'trap \"\" TERM; echo $$ > {}; sleep 30; touch {}' & sleep 60",
+        child_pid.display(),
+        marker.display()
+    );
     let stubborn = task(
         &app,
         &instance,
         "shell_exec",
-        json!({"script": format!("trap '' TERM; (trap '' TERM; sleep 4; touch {}) & sleep 60", marker.display())}),
+        json!({ "script": script }),
         1,
     )
     .await;
     let record = finished(&app, &stubborn).await;
     assert_eq!(record["status"], "timeout", "{record}");
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    assert!(!marker.exists(), "a child of a timed-out task kept running");
+    let pid = wait_for_file(&child_pid).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            Instant::now() < deadline,
+            "a child ({pid}) of a timed-out task kept running"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(!marker.exists());
 
     loop_task.abort();
 }
