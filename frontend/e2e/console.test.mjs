@@ -132,11 +132,11 @@ describe("MoniHub console", { concurrency: false }, () => {
     await dialog.waitFor();
     const token = await dialog.getByTestId("agent-token").inputValue();
     assert.match(token, /^mhat_/);
-    assert.ok(
-      (await dialog.textContent())?.includes(`token = "${token}"`),
-      "the TOML config carries the token",
-    );
     writeArtifact(config.artifacts, "agent-token.txt", `${token}\n`);
+    assert.ok(
+      (await dialog.textContent())?.includes(`server_url = "${config.baseUrl}"`),
+      "the agent configuration names this server",
+    );
     await screenshot(page, config.artifacts, "agent-token");
     await checkAccessibility("agent-token-dialog");
     await dialog.getByRole("button", { name: "I have saved it" }).click();
@@ -190,9 +190,10 @@ describe("MoniHub console", { concurrency: false }, () => {
     await targets.getByRole("combobox", { name: "Application" }).click();
     await page.getByRole("option", { name: `Shop ${run}` }).click();
     await targets
-      .getByText(/e2e-\d+/)
+      .locator('[data-testid="instance-choices"][aria-busy="false"]')
+      .getByRole("listitem")
       .first()
-      .waitFor();
+      .waitFor({ timeout: 60_000 });
     await targets.getByLabel("All on this page").check();
     await screenshot(page, config.artifacts, "new-task");
     await checkAccessibility("new-task");

@@ -20,6 +20,8 @@ use crate::error::PROBLEM_JSON;
         license(name = "Apache-2.0"),
     ),
     modifiers(&BearerAuth),
+    // Types only query parameters refer to; utoipa collects the others from the routes.
+    components(schemas(crate::logs::dto::LogSource)),
     tags(
         (name = "auth", description = "Sign-in, sign-out and the current user"),
         (name = "users", description = "Users and roles (admin)"),
@@ -213,5 +215,37 @@ mod tests {
         let code = &doc["components"]["schemas"]["CreateProject"]["properties"]["code"];
         assert_eq!(code["maxLength"], 64);
         assert_eq!(code["pattern"], "^[a-z0-9][a-z0-9_-]*$");
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        fn refs(value: &serde_json::Value, out: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    for (key, v) in map {
+                        if key == "$ref" {
+                            if let Some(r) = v.as_str() {
+                                out.push(r.to_owned());
+                            }
+                        } else {
+                            refs(v, out);
+                        }
+                    }
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let doc = serde_json::to_value(document()).unwrap();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(!found.is_empty());
+        for reference in found {
+            let pointer = reference.trim_start_matches('#');
+            assert!(
+                doc.pointer(pointer).is_some(),
+                "{reference} is referenced but not defined"
+            );
+        }
     }
 }

@@ -14,7 +14,9 @@ describe("the agent token dialog", () => {
     const dialog = screen.getByRole("dialog", { name: "Agent token" });
     expect(within(dialog).getByLabelText("Token")).toHaveValue("mhat_secret123");
     expect(within(dialog).getByText(/shown only this once/)).toBeInTheDocument();
-    expect(within(dialog).getByText(/token = "mhat_secret123"/)).toBeInTheDocument();
+    expect(within(dialog).getByText(/server_url = "http:\/\/localhost:3000"/)).toBeInTheDocument();
+    await userEvent.click(within(dialog).getByRole("tab", { name: "systemd" }));
+    expect(within(dialog).getByText(/printf '%s\\n' 'mhat_secret123'/)).toBeInTheDocument();
     await userEvent.click(within(dialog).getByRole("tab", { name: "kubectl" }));
     expect(
       within(dialog).getByText(/kubectl create secret generic monihub-agent-web-shop/),
@@ -30,11 +32,17 @@ describe("the agent token dialog", () => {
 });
 
 describe("agent snippets", () => {
-  it("quote the token for TOML and the shell", () => {
+  it("follow the packaged agent's files and quote for TOML and the shell", () => {
     const s = agentSnippets("https://hub.example.com", "mhat_a'b\"c", "api");
-    expect(s.config).toContain('url = "https://hub.example.com"');
-    expect(s.config).toContain('token = "mhat_a\'b\\"c"');
+    expect(s.config).toContain('server_url = "https://hub.example.com"');
+    expect(s.config).toContain('token_file = "/etc/monihub-agent/token"');
+    // The token never goes into the configuration file, only into the token file or a Secret.
+    expect(s.config).not.toContain("mhat_");
+    expect(s.systemd).toContain(
+      `printf '%s\\n' 'mhat_a'"'"'b"c' | sudo tee /etc/monihub-agent/token`,
+    );
     expect(s.kubectl).toContain(`MONIHUB_AGENT_TOKEN='mhat_a'"'"'b"c'`);
+    expect(s.kubectl).toContain("MONIHUB_AGENT_SERVER_URL='https://hub.example.com'");
     expect(s.systemd).toContain("sudo systemctl enable --now monihub-agent");
   });
 });

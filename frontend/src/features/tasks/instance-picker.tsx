@@ -20,6 +20,7 @@ import {
 } from "@/components/ui/select";
 import { useApplications } from "@/features/applications/use-application-names";
 import { listInstances } from "@/features/instances/api";
+import { cn } from "@/lib/utils";
 
 const PER_PAGE = 50;
 const ALL = "all";
@@ -141,7 +142,14 @@ export function InstancePicker({
         <EmptyState title={t("tasks.noActiveInstances")} />
       ) : (
         <>
-          <div className="max-h-80 overflow-auto rounded-md border">
+          <div
+            className={cn(
+              "max-h-80 overflow-auto rounded-md border transition-opacity",
+              query.isPlaceholderData && "opacity-60",
+            )}
+            aria-busy={query.isPlaceholderData}
+            data-testid="instance-choices"
+          >
             <div className="flex items-center gap-3 border-b bg-muted/60 px-3 py-2 text-xs font-medium">
               <Checkbox
                 id="pick-page"

@@ -228,10 +228,12 @@ export const en = {
     onceWarning: "Copy it now: it is shown only this once. If it is lost, rotate the token.",
     token: "Token",
     config: "Agent config",
-    configHint: "The agent's configuration file (TOML).",
-    systemdHint: "On a host with systemd: write the configuration and start the agent service.",
+    configHint:
+      "The agent's configuration file, /etc/monihub-agent/agent.toml. The token goes in its own file (or MONIHUB_AGENT_TOKEN), never in this one.",
+    systemdHint:
+      "On a host with the agent and its systemd unit installed: write the configuration and the token, then start the service.",
     kubectlHint:
-      "On Kubernetes: store the token and the server address in a Secret for the agent's pods.",
+      "On Kubernetes: a Secret holding the agent's server address and token as environment variables for its pods.",
     done: "I have saved it",
   },
   instances: {

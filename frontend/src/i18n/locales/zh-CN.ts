@@ -224,9 +224,10 @@ export const zhCN: Translation = {
     onceWarning: "请立即复制：令牌只显示这一次。如果丢失，请轮换令牌。",
     token: "令牌",
     config: "Agent 配置",
-    configHint: "Agent 的配置文件（TOML）。",
-    systemdHint: "在使用 systemd 的主机上：写入配置并启动 Agent 服务。",
-    kubectlHint: "在 Kubernetes 上：将令牌和服务器地址保存到供 Agent Pod 使用的 Secret 中。",
+    configHint:
+      "Agent 的配置文件 /etc/monihub-agent/agent.toml。令牌放在单独的文件中（或 MONIHUB_AGENT_TOKEN），不写入此文件。",
+    systemdHint: "在已安装 Agent 及其 systemd 单元的主机上：写入配置和令牌，然后启动服务。",
+    kubectlHint: "在 Kubernetes 上：创建 Secret，以环境变量形式为 Agent Pod 提供服务器地址和令牌。",
     done: "我已保存",
   },
   instances: {
