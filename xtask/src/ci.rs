@@ -42,6 +42,9 @@ pub fn ci(args: CiArgs) -> anyhow::Result<()> {
             .args(SERVER_PACKAGES),
     )?;
 
+    // The console first: it needs no database and fails fast on a type or lint error.
+    crate::console::ci()?;
+
     let postgres = TestPostgres::start()?;
     step("running unit tests and API tests on SQLite and PostgreSQL");
     run_cmd(

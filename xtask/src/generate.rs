@@ -55,5 +55,7 @@ pub fn generate() -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(root.join("crds"))?;
     std::fs::write(root.join(CRD_FILE), &output.stdout)?;
-    Ok(())
+
+    // The console's API types follow the OpenAPI document just written.
+    crate::console::generate_types()
 }

@@ -5,6 +5,7 @@
 mod apifuzz;
 mod bench;
 mod ci;
+mod console;
 mod generate;
 mod postgres;
 mod run;
