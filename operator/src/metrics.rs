@@ -89,6 +89,11 @@ impl Metrics {
         self.leader.set(i64::from(leading));
     }
 
+    /// Reconcile passes so far.
+    pub fn reconciles(&self) -> u64 {
+        self.reconciles.get()
+    }
+
     /// Whether this replica holds the leader lease.
     pub fn leading(&self) -> bool {
         self.leader.get() == 1

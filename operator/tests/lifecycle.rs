@@ -26,12 +26,9 @@ fn replicas(d: Option<&Deployment>) -> Option<i32> {
 
 #[tokio::test]
 async fn children_are_restored_and_follow_the_spec() -> anyhow::Result<()> {
-    let Some(env) = TestEnv::new("op-children").await? else {
+    let Some((env, operator)) = common::with_operator("op-children").await? else {
         return Ok(());
     };
-    install_crd(env.client()).await?;
-    grant_rbac(&env).await?;
-    let operator = Operator::start(&env, None).await?;
     let hubs: Api<MoniHub> = env.api();
     create(
         &hubs,
@@ -149,12 +146,9 @@ async fn children_are_restored_and_follow_the_spec() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn a_missing_secret_degrades_with_a_message_and_recovers() -> anyhow::Result<()> {
-    let Some(env) = TestEnv::new("op-degraded").await? else {
+    let Some((env, operator)) = common::with_operator("op-degraded").await? else {
         return Ok(());
     };
-    install_crd(env.client()).await?;
-    grant_rbac(&env).await?;
-    let operator = Operator::start(&env, None).await?;
     let hubs: Api<MoniHub> = env.api();
     create(
         &hubs,
@@ -182,7 +176,7 @@ async fn a_missing_secret_degrades_with_a_message_and_recovers() -> anyhow::Resu
     assert!(ready.message.contains("kubectl"), "says how to fix it");
     // No hot loop: a handful of passes while degraded, not hundreds.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let passes = pass_count(&operator);
+    let passes = operator.metrics.reconciles();
     assert!(passes < 20, "{passes} passes in a few seconds of Degraded");
 
     let secrets: Api<Secret> = env.api();
@@ -199,16 +193,6 @@ async fn a_missing_secret_degrades_with_a_message_and_recovers() -> anyhow::Resu
 
     operator.stop().await?;
     env.cleanup().await
-}
-
-fn pass_count(operator: &Operator) -> u64 {
-    operator
-        .metrics
-        .encode()
-        .lines()
-        .find_map(|l| l.strip_prefix("monihub_operator_reconciles_total "))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0)
 }
 
 #[tokio::test]
@@ -300,12 +284,9 @@ async fn deletion_collects_children_but_keeps_a_retained_volume() -> anyhow::Res
 #[tokio::test]
 async fn node_agents_follow_the_spec() -> anyhow::Result<()> {
     use k8s_openapi::api::apps::v1::DaemonSet;
-    let Some(env) = TestEnv::new("op-agents").await? else {
+    let Some((env, operator)) = common::with_operator("op-agents").await? else {
         return Ok(());
     };
-    install_crd(env.client()).await?;
-    grant_rbac(&env).await?;
-    let operator = Operator::start(&env, None).await?;
     let hubs: Api<MoniHub> = env.api();
     create(
         &hubs,

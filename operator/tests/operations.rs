@@ -18,16 +18,6 @@ use monihub_operator::MoniHub;
 use monihub_testenv::{TestEnv, wait_for};
 use serde_json::json;
 
-fn reconciles(operator: &Operator) -> u64 {
-    operator
-        .metrics
-        .encode()
-        .lines()
-        .find_map(|l| l.strip_prefix("monihub_operator_reconciles_total "))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0)
-}
-
 /// Wait until `operator` leads.
 async fn until_leading(operator: &Operator) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + TIMEOUT;
@@ -71,8 +61,8 @@ async fn only_the_leader_reconciles_and_a_standby_takes_over() -> anyhow::Result
     wait_ready(&hubs, "mh", "0.1.0").await?;
     assert_eq!(holder(&env).await?.as_deref(), Some("replica-a"));
     assert!(!b.leading());
-    assert!(reconciles(&a) > 0);
-    assert_eq!(reconciles(&b), 0, "the standby reconciled");
+    assert!(a.metrics.reconciles() > 0);
+    assert_eq!(b.metrics.reconciles(), 0, "the standby reconciled");
 
     // A graceful stop releases the lease: the standby takes over and acts on changes.
     a.stop().await?;
@@ -137,7 +127,7 @@ async fn an_operator_killed_mid_reconcile_converges_without_duplicate_jobs() -> 
     // The restarted operator makes its own pass over what the killed ones left.
     let operator = Operator::start(&env, None).await?;
     let deadline = tokio::time::Instant::now() + TIMEOUT;
-    while reconciles(&operator) == 0 {
+    while operator.metrics.reconciles() == 0 {
         anyhow::ensure!(
             tokio::time::Instant::now() < deadline,
             "no pass after restart"

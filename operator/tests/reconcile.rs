@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{Operator, create, example, grant_rbac, install_crd, test_settings, wait_ready};
+use common::{create, example, test_settings, wait_ready};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
@@ -17,7 +17,6 @@ use kube::{Api, ResourceExt};
 use monihub_operator::MoniHub;
 use monihub_operator::controller::{Context, reconcile};
 use monihub_operator::metrics::Metrics;
-use monihub_testenv::TestEnv;
 use serde_json::json;
 
 const MANAGED: &str = "app.kubernetes.io/managed-by=monihub-operator";
@@ -38,12 +37,9 @@ fn image(d: &Deployment) -> String {
 
 #[tokio::test]
 async fn the_examples_reach_ready_with_their_children() -> anyhow::Result<()> {
-    let Some(env) = TestEnv::new("op-examples").await? else {
+    let Some((env, operator)) = common::with_operator("op-examples").await? else {
         return Ok(());
     };
-    install_crd(env.client()).await?;
-    grant_rbac(&env).await?;
-    let operator = Operator::start(&env, None).await?;
     let hubs: Api<MoniHub> = env.api();
     // The external database's URL Secret, as its README tells users to create it.
     let secrets: Api<Secret> = env.api();

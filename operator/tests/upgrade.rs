@@ -7,9 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{
-    Operator, TIMEOUT, condition, create, grant_rbac, hub, install_crd, patch, wait_ready,
-};
+use common::{TIMEOUT, condition, create, hub, patch, wait_ready};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
@@ -75,12 +73,9 @@ async fn wait_phase(api: &Api<MoniHub>, name: &str, phase: Phase) -> anyhow::Res
 
 #[tokio::test]
 async fn an_upgrade_migrates_before_the_server_moves() -> anyhow::Result<()> {
-    let Some(env) = TestEnv::new("op-upgrade").await? else {
+    let Some((env, operator)) = common::with_operator("op-upgrade").await? else {
         return Ok(());
     };
-    install_crd(env.client()).await?;
-    grant_rbac(&env).await?;
-    let operator = Operator::start(&env, None).await?;
     let hubs: Api<MoniHub> = env.api();
     let deployments: Api<Deployment> = env.api();
     create(
@@ -215,12 +210,9 @@ async fn wait_for_pod(pods: &Api<Pod>, job: &str) -> anyhow::Result<String> {
 
 #[tokio::test]
 async fn a_failing_migration_keeps_the_old_version_and_recovers() -> anyhow::Result<()> {
-    let Some(env) = TestEnv::new("op-migfail").await? else {
+    let Some((env, operator)) = common::with_operator("op-migfail").await? else {
         return Ok(());
     };
-    install_crd(env.client()).await?;
-    grant_rbac(&env).await?;
-    let operator = Operator::start(&env, None).await?;
     let hubs: Api<MoniHub> = env.api();
     let deployments: Api<Deployment> = env.api();
     create(

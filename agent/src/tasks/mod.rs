@@ -307,12 +307,6 @@ async fn with_deadline<T>(
     tokio::select! {
         value = work => Ok(value),
         () = tokio::time::sleep(timeout) => Err(Ending::TimedOut),
-        () = async {
-            while !*cancel.borrow_and_update() {
-                if cancel.changed().await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            }
-        } => Err(Ending::Cancelled),
+        () = process::cancelled(&mut cancel) => Err(Ending::Cancelled),
     }
 }

@@ -86,6 +86,15 @@ fn signal_group(pgid: Pid, signal: Signal) {
     let _ = killpg(pgid, signal);
 }
 
+/// Resolves once `cancel` turns true; never if its sender is gone without cancelling.
+pub async fn cancelled(cancel: &mut watch::Receiver<bool>) {
+    while !*cancel.borrow_and_update() {
+        if cancel.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 /// Run `spawn` until it exits, `timeout` passes or `cancel` turns true.
 pub async fn run(
     spawn: &Spawn,
@@ -120,7 +129,7 @@ pub async fn run(
     let ending = tokio::select! {
         status = child.wait() => Ending::Exited(status?.code()),
         () = &mut deadline => Ending::TimedOut,
-        () = async { while !*cancel.borrow_and_update() { if cancel.changed().await.is_err() { std::future::pending::<()>().await } } } => Ending::Cancelled,
+        () = cancelled(&mut cancel) => Ending::Cancelled,
     };
     if !matches!(ending, Ending::Exited(_)) {
         signal_group(pgid, Signal::SIGTERM);

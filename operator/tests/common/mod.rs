@@ -136,6 +136,18 @@ pub fn test_settings(env: &TestEnv) -> Settings {
     }
 }
 
+/// A fresh namespace with the CRD installed, the operator's RBAC granted and one operator
+/// (no leader election) running in it; `None` when the control plane is absent and not required.
+pub async fn with_operator(prefix: &str) -> anyhow::Result<Option<(TestEnv, Operator)>> {
+    let Some(env) = TestEnv::new(prefix).await? else {
+        return Ok(None);
+    };
+    install_crd(env.client()).await?;
+    grant_rbac(&env).await?;
+    let operator = Operator::start(&env, None).await?;
+    Ok(Some((env, operator)))
+}
+
 /// An operator running in this process.
 pub struct Operator {
     pub metrics: Arc<Metrics>,
