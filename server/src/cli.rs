@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate {up,down,status}`, `create-admin`, `openapi`, `version`.
+//! The command line: `serve`, `migrate {up,down,status}`, `create-admin`, `probe`, `openapi`,
+//! `version`.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -46,6 +47,16 @@ pub enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Ask the local server whether it is ready (exit code 0) or not (1): a health check for
+    /// container runtimes, in images that have no shell or HTTP client.
+    Probe {
+        /// The server's listen address; a wildcard host is probed on loopback.
+        #[arg(long, env = "MONIHUB_BIND", default_value = "0.0.0.0:9080")]
+        bind: String,
+        /// The probe path.
+        #[arg(long, default_value = "/readyz")]
+        path: String,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Print the version.
@@ -79,6 +90,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", crate::openapi::document().to_pretty_json()?);
             Ok(())
         }
+        Command::Probe { bind, path } => crate::probe::probe(&bind, &path),
         Command::Serve { migrate } => serve(load(cli.config.as_deref())?, migrate).await,
         Command::Migrate(cmd) => migrate_command(load(cli.config.as_deref())?, cmd).await,
         Command::CreateAdmin {

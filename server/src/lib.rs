@@ -21,6 +21,7 @@ pub mod instances;
 pub mod logs;
 pub mod openapi;
 pub mod pagination;
+pub mod probe;
 pub mod projects;
 pub mod retention;
 pub mod routes;
