@@ -57,8 +57,9 @@ pub struct MoniHubSpec {
     /// application with a token the operator generates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentSpec>,
-    /// A Secret key holding the first admin's password. Without it the server generates one and
-    /// prints it once in its log.
+    /// A Secret key holding the first admin's password (user `admin`, created when no admin
+    /// exists). Without it no admin is created: `kubectl exec deploy/<name>-server --
+    /// monihub-server create-admin` creates one and prints its generated password once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_password_secret_ref: Option<SecretKeyRef>,
     /// Annotations added to every pod (migration Job included).

@@ -74,44 +74,6 @@ fn crd_prints_the_committed_definition() {
     assert_eq!(String::from_utf8(out.stdout).unwrap(), committed);
 }
 
-/// A kubeconfig that authenticates as the operator's ServiceAccount (a bearer token), written
-/// next to the test's other files.
-async fn service_account_kubeconfig(
-    env: &TestEnv,
-    dir: &std::path::Path,
-) -> anyhow::Result<std::path::PathBuf> {
-    use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
-    use k8s_openapi::api::core::v1::ServiceAccount;
-    let accounts: Api<ServiceAccount> = env.api();
-    let issued = accounts
-        .create_token_request(
-            SERVICE_ACCOUNT,
-            &PostParams::default(),
-            &TokenRequest {
-                spec: Some(TokenRequestSpec {
-                    expiration_seconds: Some(3600),
-                    ..TokenRequestSpec::default()
-                }),
-                ..TokenRequest::default()
-            },
-        )
-        .await?;
-    let token = issued.status.map(|s| s.token).unwrap_or_default();
-    let admin = kube::config::Kubeconfig::read_from(std::env::var("KUBECONFIG")?)?;
-    let cluster = admin.clusters[0].clone();
-    let text = serde_json::to_string(&json!({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [cluster],
-        "users": [{"name": "operator", "user": {"token": token}}],
-        "contexts": [{"name": "operator", "context": {"cluster": cluster.name, "user": "operator"}}],
-        "current-context": "operator",
-    }))?;
-    let path = dir.join("kubeconfig");
-    std::fs::write(&path, text)?;
-    Ok(path)
-}
-
 fn http_get(port: u16, path: &str) -> Option<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
@@ -144,7 +106,7 @@ async fn run_reconciles_and_stops_cleanly_on_sigterm() -> anyhow::Result<()> {
         )
         .await?;
     let dir = tempfile::tempdir()?;
-    let kubeconfig = service_account_kubeconfig(&env, dir.path()).await?;
+    let kubeconfig = common::service_account_kubeconfig(&env, SERVICE_ACCOUNT, dir.path()).await?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();

@@ -8,6 +8,9 @@ use crate::util::{step, workspace_root};
 
 /// The committed CRD, relative to the workspace root.
 pub const CRD_FILE: &str = "crds/monihub.aione.tech_monihubs.yaml";
+/// The Helm chart's copy of it (a chart cannot read files outside its folder).
+pub const CHART_CRD_FILE: &str =
+    "helm/monihub-operator/files/crds/monihub.aione.tech_monihubs.yaml";
 
 pub fn generate() -> anyhow::Result<()> {
     let root = workspace_root();
@@ -33,7 +36,7 @@ pub fn generate() -> anyhow::Result<()> {
     }
     std::fs::write(root.join("server/openapi.json"), &output.stdout)?;
 
-    step("writing crds/monihub.aione.tech_monihubs.yaml");
+    step("writing the CRD (crds/ and the Helm chart's copy)");
     let output = Command::new(env!("CARGO"))
         .current_dir(&root)
         .args([
@@ -53,8 +56,13 @@ pub fn generate() -> anyhow::Result<()> {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    std::fs::create_dir_all(root.join("crds"))?;
-    std::fs::write(root.join(CRD_FILE), &output.stdout)?;
+    for file in [CRD_FILE, CHART_CRD_FILE] {
+        let path = root.join(file);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, &output.stdout)?;
+    }
 
     // The console's API types follow the OpenAPI document just written.
     crate::console::generate_types()

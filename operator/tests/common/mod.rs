@@ -328,3 +328,41 @@ pub async fn wait_for_garbage_collector(env: &TestEnv) -> anyhow::Result<()> {
     .map_err(|e| e.context("the garbage collector never collected a MoniHub's dependent"))?;
     Ok(())
 }
+
+/// A kubeconfig that authenticates as a ServiceAccount of the test's namespace (a bearer token), written
+/// next to the test's other files.
+pub async fn service_account_kubeconfig(
+    env: &TestEnv,
+    service_account: &str,
+    dir: &std::path::Path,
+) -> anyhow::Result<std::path::PathBuf> {
+    use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+    let accounts: Api<ServiceAccount> = env.api();
+    let issued = accounts
+        .create_token_request(
+            service_account,
+            &PostParams::default(),
+            &TokenRequest {
+                spec: Some(TokenRequestSpec {
+                    expiration_seconds: Some(3600),
+                    ..TokenRequestSpec::default()
+                }),
+                ..TokenRequest::default()
+            },
+        )
+        .await?;
+    let token = issued.status.map(|s| s.token).unwrap_or_default();
+    let admin = kube::config::Kubeconfig::read_from(std::env::var("KUBECONFIG")?)?;
+    let cluster = admin.clusters[0].clone();
+    let text = serde_json::to_string(&json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [cluster],
+        "users": [{"name": "operator", "user": {"token": token}}],
+        "contexts": [{"name": "operator", "context": {"cluster": cluster.name, "user": "operator"}}],
+        "current-context": "operator",
+    }))?;
+    let path = dir.join("kubeconfig");
+    std::fs::write(&path, text)?;
+    Ok(path)
+}

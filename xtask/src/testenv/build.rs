@@ -174,7 +174,7 @@ pub fn build() -> anyhow::Result<()> {
 }
 
 /// Every version-stamping `-X` flag Kubernetes' own build sets that clients look at.
-fn kubernetes_ldflags() -> String {
+pub(crate) fn kubernetes_ldflags() -> String {
     let version = format!("v{}", versions::KUBERNETES);
     let minor = versions::kubernetes_minor();
     let mut flags = String::from("-s -w");
@@ -256,18 +256,18 @@ fn build_kwok(bin: &Path) -> anyhow::Result<()> {
 
 fn build_helm(bin: &Path) -> anyhow::Result<()> {
     let ldflags = format!(
-        "-s -w -X helm.sh/helm/v3/internal/version.version=v{}",
+        "-s -w -X helm.sh/helm/v4/internal/version.version=v{}",
         versions::HELM
     );
     go_install(
         bin,
-        &format!("helm.sh/helm/v3/cmd/helm@v{}", versions::HELM),
+        &format!("helm.sh/helm/v4/cmd/helm@v{}", versions::HELM),
         &ldflags,
         "helm",
     )
 }
 
-fn go_build(
+pub(crate) fn go_build(
     dir: &Path,
     bin: &Path,
     package: &str,

@@ -12,8 +12,8 @@ pub const KUBERNETES: &str = "1.36.3";
 pub const ETCD: &str = "3.6.16";
 /// `sigs.k8s.io/kwok` release (fake nodes; also the source of the stage definitions).
 pub const KWOK: &str = "0.8.0";
-/// `helm.sh/helm/v3` release for chart tests.
-pub const HELM: &str = "3.22.0";
+/// `helm.sh/helm/v4` release for chart tests.
+pub const HELM: &str = "4.3.2";
 
 /// One folder per combination of versions, so bumping any pin never reuses stale binaries.
 pub fn version_key() -> String {
