@@ -205,6 +205,17 @@ impl Config {
         let mut config: Config = settings
             .try_deserialize()
             .context("the configuration is not valid")?;
+        // A comma list from the environment may be empty (`MONIHUB_AGENT_TASKS__ALLOWED=` means
+        // none) or spaced (`a, b`): its parser yields "" and " b" for those.
+        config.tasks.allowed = std::mem::take(&mut config.tasks.allowed)
+            .into_iter()
+            .map(|kind| kind.trim().to_owned())
+            .filter(|kind| !kind.is_empty())
+            .collect();
+        config
+            .tasks
+            .file_roots
+            .retain(|root| !root.as_os_str().is_empty());
         config.token = env
             .get("MONIHUB_AGENT_TOKEN")
             .filter(|t| !t.trim().is_empty())
@@ -313,6 +324,30 @@ mod tests {
         let path = dir.join("agent.toml");
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    /// The operator sets the variable to an empty list when no task type is allowed.
+    #[test]
+    fn empty_or_spaced_lists_from_the_environment_are_read_as_meant() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("absent.toml");
+        let load = |allowed: &str| {
+            Config::load_from(
+                &file,
+                false,
+                &env(&[
+                    ("MONIHUB_AGENT_SERVER_URL", "http://hub:8080"),
+                    ("MONIHUB_AGENT_TOKEN", "mhat_secret"),
+                    ("MONIHUB_AGENT_TASKS__ALLOWED", allowed),
+                    ("MONIHUB_AGENT_TASKS__FILE_ROOTS", ""),
+                ]),
+            )
+        };
+        let none = load("").unwrap();
+        assert!(none.tasks.allowed.is_empty() && none.tasks.file_roots.is_empty());
+        let two = load("shell_exec, http_request").unwrap();
+        assert!(two.allows("shell_exec") && two.allows("http_request"));
+        assert!(load("shell_exec,rm_rf").is_err(), "unknown types still fail");
     }
 
     #[test]
