@@ -22,6 +22,7 @@ use crate::postgres::TestPostgres;
 use crate::util::{run_cmd, step, workspace_root};
 
 mod agent;
+mod kind;
 mod operator;
 
 #[derive(clap::Args)]
@@ -38,6 +39,8 @@ enum BenchTarget {
     Operator(operator::OperatorArgs),
     /// The host agent's memory, CPU and size while it reports every 10 s.
     Agent(agent::AgentArgs),
+    /// MoniHub on kind: apply → Ready with real images, image sizes, container memory.
+    Kind(kind::KindArgs),
 }
 
 #[derive(clap::Args)]
@@ -58,6 +61,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         BenchTarget::Server(args) => server(args),
         BenchTarget::Operator(args) => operator::operator(args),
         BenchTarget::Agent(args) => agent::agent(args),
+        BenchTarget::Kind(args) => kind::kind(args),
     }
 }
 

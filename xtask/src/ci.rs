@@ -2,15 +2,19 @@
 
 use std::process::Command;
 
+use crate::docker::Engine;
 use crate::postgres::TestPostgres;
 use crate::util::{SERVER_PACKAGES, run_cmd, step, workspace_root};
-use crate::{apifuzz, testenv};
+use crate::{apifuzz, deploy, images, kind, testenv};
 
 #[derive(clap::Args)]
 pub struct CiArgs {
     /// Skip the control-plane suites (they build Kubernetes from source on a cold cache).
     #[arg(long)]
     no_control_plane: bool,
+    /// Skip what needs a Docker Engine (building the images, Compose, kind).
+    #[arg(long)]
+    no_docker: bool,
 }
 
 pub fn ci(args: CiArgs) -> anyhow::Result<()> {
@@ -63,6 +67,18 @@ pub fn ci(args: CiArgs) -> anyhow::Result<()> {
         // The operator's tests check its nginx site with nginx itself.
         crate::util::ensure_packages("nginx", &["nginx-light"])?;
         testenv::ci_suites()?;
+    }
+
+    deploy::lint()?;
+    if args.no_docker {
+        step("skipping the image and Compose checks (--no-docker)");
+    } else {
+        let engine = Engine::connect()?;
+        images::ensure_bases(&engine)?;
+        let tag = env!("CARGO_PKG_VERSION");
+        images::build(&engine, tag, &images::COMPONENTS)?;
+        deploy::compose_e2e(&engine, tag)?;
+        kind::e2e()?;
     }
     step("all checks passed");
     Ok(())

@@ -6,11 +6,16 @@ mod apifuzz;
 mod bench;
 mod ci;
 mod console;
+mod deploy;
+mod docker;
 mod generate;
+mod images;
+mod kind;
 mod postgres;
 mod run;
 mod simulate;
 mod testenv;
+mod tools;
 mod util;
 
 use clap::{Parser, Subcommand};
@@ -36,8 +41,18 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Simulate a fleet of agents against a running server (token from MONIHUB_AGENT_TOKEN).
     Simulate(simulate::SimulateArgs),
-    /// Regenerate committed derived files (the OpenAPI document).
+    /// Regenerate committed derived files (the OpenAPI document, the CRD and its chart copy, the
+    /// console's API types).
     Gen,
+    /// Build MoniHub's container images (server, operator, agent, frontend) with Docker; base
+    /// images a registry cannot provide are built locally as stand-ins.
+    Images(images::ImagesArgs),
+    /// One deployment check of `ci` on its own (lint, compose).
+    #[command(subcommand)]
+    Deploy(deploy::Check),
+    /// MoniHub on a local kind cluster: `image` (offline node image), `up`, `down`, `e2e`.
+    #[command(subcommand)]
+    Kind(kind::Command),
     /// Build, start and stop the local Kubernetes control plane used by the operator tests.
     #[command(subcommand)]
     Testenv(testenv::Command),
@@ -51,6 +66,9 @@ fn main() -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::simulate(args),
         Command::Bench(args) => bench::bench(args),
         Command::Gen => generate::generate(),
+        Command::Images(args) => images::images(args),
+        Command::Deploy(check) => deploy::dispatch(check),
+        Command::Kind(cmd) => kind::dispatch(cmd),
         Command::Testenv(cmd) => testenv::dispatch(cmd),
     }
 }

@@ -126,6 +126,8 @@ pub struct GoMod {
     pub godebug: Option<Vec<GoDebug>>,
     #[serde(default)]
     pub replace: Option<Vec<Replace>>,
+    #[serde(default)]
+    pub exclude: Option<Vec<ModulePath>>,
 }
 
 #[derive(Deserialize)]

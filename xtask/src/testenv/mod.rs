@@ -5,20 +5,20 @@
 //! `up` starts them with a fresh CA and writes a kubeconfig into `target/testenv`; `down` stops
 //! exactly the processes `up` started. See `docs/testenv.md`.
 
-mod build;
+pub(crate) mod build;
 mod flags;
-mod go;
+pub(crate) mod go;
 mod kubeconfig;
 mod kwok;
 mod pki;
 mod ports;
 mod processes;
-mod state;
+pub(crate) mod state;
 mod storage;
 mod suites;
-mod up;
-mod versions;
-mod wrapper;
+pub(crate) mod up;
+pub(crate) mod versions;
+pub(crate) mod wrapper;
 
 use anyhow::bail;
 use clap::Subcommand;

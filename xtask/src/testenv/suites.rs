@@ -49,6 +49,10 @@ pub fn ci_suites() -> anyhow::Result<()> {
     };
     let state = &running.state;
     let mut failed = Vec::new();
+    if let Err(e) = crate::deploy::validate_manifests(&|| up::kubectl(state)) {
+        eprintln!("{e:#}");
+        failed.push("chart manifests (kubeconform)");
+    }
     for suite in SUITES {
         step(&format!(
             "running the {suite} tests against the control plane"

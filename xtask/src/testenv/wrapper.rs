@@ -1,5 +1,6 @@
-//! Generated wrapper Go modules for programs whose go.mod carries `replace` directives
-//! (kube-apiserver & co., etcd), which `go install pkg@version` refuses to build.
+//! Generated wrapper Go modules for programs whose go.mod carries `replace` or `exclude`
+//! directives (kube-apiserver & co., etcd, Docker Compose), which `go install pkg@version` refuses
+//! to build.
 //!
 //! The wrapper lives in the cache, outside the repository, and is rewritten on every build
 //! from the upstream go.mod of the pinned version: nothing upstream is vendored or committed.
@@ -99,6 +100,20 @@ fn render(module_path: &str, spec: &Spec, upstream: &go::GoMod) -> String {
         }
         out.push_str(")\n");
     }
+    // Excluded versions only apply in the main module; without them, resolution may pick them.
+    let excludes: Vec<String> = upstream
+        .exclude
+        .iter()
+        .flatten()
+        .filter_map(|m| m.version.as_ref().map(|v| format!("{} {v}", m.path)))
+        .collect();
+    if !excludes.is_empty() {
+        out.push_str("exclude (\n");
+        for line in excludes {
+            let _ = writeln!(out, "\t{line}");
+        }
+        out.push_str(")\n");
+    }
     out
 }
 
@@ -113,7 +128,8 @@ mod tests {
             "Replace": [
                 { "Old": { "Path": "k8s.io/api" }, "New": { "Path": "./staging/src/k8s.io/api" } },
                 { "Old": { "Path": "example.com/fork" }, "New": { "Path": "example.com/fixed", "Version": "v1.2.3" } }
-            ]
+            ],
+            "Exclude": [{ "Path": "example.com/broken", "Version": "v0.0.1" }]
         }))
         .unwrap()
     }
@@ -135,6 +151,7 @@ mod tests {
         assert!(go_mod.contains("godebug default=go1.26\n"));
         assert!(go_mod.contains("\tk8s.io/api => k8s.io/api v0.36.3\n"));
         assert!(go_mod.contains("\texample.com/fork => example.com/fixed v1.2.3\n"));
+        assert!(go_mod.contains("exclude (\n\texample.com/broken v0.0.1\n)\n"));
     }
 
     #[test]
