@@ -26,7 +26,9 @@ pub fn kind(args: KindArgs) -> anyhow::Result<()> {
          condition: the PostgreSQL pod starts on a fresh claim, the migration Job runs the server \
          image, then the server and nginx Deployments become Available through their probes. \
          Memory is the containers' working set from the node's CRI (`crictl stats`) with the \
-         resource Ready and idle.\n",
+         resource Ready and idle. Image sizes are those built on the base images at hand: where \
+         no registry answers, the local stand-ins of `xtask/standins/` (their Debian base is \
+         larger than the official slim images).\n",
         machine()
     )?;
     writeln!(text, "| measurement | value |\n|---|---|")?;
