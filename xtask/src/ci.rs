@@ -5,7 +5,7 @@ use std::process::Command;
 use crate::docker::Engine;
 use crate::postgres::TestPostgres;
 use crate::util::{SERVER_PACKAGES, run_cmd, step, workspace_root};
-use crate::{apifuzz, deploy, images, kind, testenv};
+use crate::{apifuzz, console_e2e, deploy, images, kind, testenv};
 
 #[derive(clap::Args)]
 pub struct CiArgs {
@@ -59,6 +59,8 @@ pub fn ci(args: CiArgs) -> anyhow::Result<()> {
     )?;
     // The fuzz run creates its PostgreSQL database in the same throwaway cluster.
     apifuzz::ci(&postgres.url())?;
+    // The console in a real browser, behind nginx, on the same throwaway cluster.
+    console_e2e::run(&postgres.url(), console_e2e::QUIET_FLEET)?;
     drop(postgres);
 
     if args.no_control_plane {

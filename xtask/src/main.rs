@@ -6,6 +6,7 @@ mod apifuzz;
 mod bench;
 mod ci;
 mod console;
+mod console_e2e;
 mod deploy;
 mod docker;
 mod generate;
@@ -47,6 +48,9 @@ enum Command {
     /// Build MoniHub's container images (server, operator, agent, frontend) with Docker; base
     /// images a registry cannot provide are built locally as stand-ins.
     Images(images::ImagesArgs),
+    /// The console's browser specs against the server on PostgreSQL behind nginx, with
+    /// simulated agents.
+    ConsoleE2e(console_e2e::ConsoleE2eArgs),
     /// One deployment check of `ci` on its own (lint, compose).
     #[command(subcommand)]
     Deploy(deploy::Check),
@@ -67,6 +71,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(args) => bench::bench(args),
         Command::Gen => generate::generate(),
         Command::Images(args) => images::images(args),
+        Command::ConsoleE2e(args) => console_e2e::console_e2e(args),
         Command::Deploy(check) => deploy::dispatch(check),
         Command::Kind(cmd) => kind::dispatch(cmd),
         Command::Testenv(cmd) => testenv::dispatch(cmd),

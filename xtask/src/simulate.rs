@@ -35,6 +35,9 @@ pub struct SimulateArgs {
     /// Prefix of the agents' instance ids (`<prefix>-<n>`).
     #[arg(long, default_value = "sim")]
     prefix: String,
+    /// Agents that only report, without long-polling for tasks (a fleet with remote tasks off).
+    #[arg(long)]
+    reports_only: bool,
 }
 
 #[derive(Default)]
@@ -81,7 +84,9 @@ async fn run(args: SimulateArgs, token: String) -> anyhow::Result<()> {
         agents.push(tokio::spawn(
             agent.clone().report_loop(args.interval, deadline),
         ));
-        agents.push(tokio::spawn(agent.task_loop(deadline)));
+        if !args.reports_only {
+            agents.push(tokio::spawn(agent.task_loop(deadline)));
+        }
     }
     let progress = {
         let counters = counters.clone();

@@ -114,6 +114,17 @@ impl RunningServer {
         secrets: &Secrets,
         log: &Path,
     ) -> anyhow::Result<Self> {
+        Self::start_with(binary, database_url, secrets, log, &[])
+    }
+
+    /// [`RunningServer::start`] with further `MONIHUB_*` settings.
+    pub fn start_with(
+        binary: &Path,
+        database_url: &str,
+        secrets: &Secrets,
+        log: &Path,
+        settings: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let port = free_port()?;
         let log_file =
             File::create(log).with_context(|| format!("failed to create {}", log.display()))?;
@@ -126,6 +137,7 @@ impl RunningServer {
             .env("MONIHUB_ADMIN_PASSWORD", &secrets.admin_password)
             .env("MONIHUB_LOG_FORMAT", "json")
             .env("MONIHUB_LOG_LEVEL", "warn")
+            .envs(settings.iter().copied())
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file)
