@@ -347,7 +347,10 @@ mod tests {
         assert!(none.tasks.allowed.is_empty() && none.tasks.file_roots.is_empty());
         let two = load("shell_exec, http_request").unwrap();
         assert!(two.allows("shell_exec") && two.allows("http_request"));
-        assert!(load("shell_exec,rm_rf").is_err(), "unknown types still fail");
+        assert!(
+            load("shell_exec,rm_rf").is_err(),
+            "unknown types still fail"
+        );
     }
 
     #[test]
