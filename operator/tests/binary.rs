@@ -4,8 +4,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -74,19 +73,6 @@ fn crd_prints_the_committed_definition() {
     assert_eq!(String::from_utf8(out.stdout).unwrap(), committed);
 }
 
-fn http_get(port: u16, path: &str) -> Option<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    Some(response)
-}
-
 #[tokio::test]
 async fn run_reconciles_and_stops_cleanly_on_sigterm() -> anyhow::Result<()> {
     let Some(env) = TestEnv::new("op-binary").await? else {
@@ -132,7 +118,7 @@ async fn run_reconciles_and_stops_cleanly_on_sigterm() -> anyhow::Result<()> {
     });
 
     let deadline = Instant::now() + common::TIMEOUT;
-    while !http_get(port, "/readyz").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
+    while !common::http_get(port, "/readyz").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
         anyhow::ensure!(Instant::now() < deadline, "the operator never became ready");
         anyhow::ensure!(child.try_wait()?.is_none(), "the operator exited early");
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -157,7 +143,7 @@ async fn run_reconciles_and_stops_cleanly_on_sigterm() -> anyhow::Result<()> {
         b"a-key-the-user-chose-before-installing".to_vec()
     );
     assert_eq!(adopted["database-password"].0.len(), 32);
-    let metrics = http_get(port, "/metrics").unwrap_or_default();
+    let metrics = common::http_get(port, "/metrics").unwrap_or_default();
     assert!(metrics.contains("monihub_operator_leader 1"), "{metrics}");
     let leases: Api<Lease> = env.api();
     let held = leases.get("monihub-operator").await?;

@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -70,19 +68,6 @@ fn object<'a>(docs: &'a [Value], kind: &str) -> anyhow::Result<&'a Value> {
     docs.iter()
         .find(|d| d["kind"] == kind)
         .ok_or_else(|| anyhow::anyhow!("the release has no {kind}"))
-}
-
-fn http_get(port: u16, path: &str) -> Option<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    Some(response)
 }
 
 /// Kills the operator when the test ends, passed or not.
@@ -175,7 +160,7 @@ async fn chart_installs_an_operator_that_reconciles_with_its_own_rbac() -> anyho
             .spawn()?,
     );
     let deadline = Instant::now() + common::TIMEOUT;
-    while !http_get(port, "/readyz").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
+    while !common::http_get(port, "/readyz").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
         anyhow::ensure!(
             Instant::now() < deadline,
             "the operator never passed its permission check"

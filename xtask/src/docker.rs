@@ -190,18 +190,7 @@ impl Drop for Engine {
             return;
         };
         step("stopping the dockerd this run started");
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
+        crate::util::terminate(&mut child, Duration::from_secs(30));
     }
 }
 

@@ -103,3 +103,21 @@ pub fn is_root() -> bool {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false)
 }
+
+/// Stop a child the polite way: SIGTERM, up to `grace` for it to exit, then SIGKILL. Servers that
+/// manage children of their own (nginx's workers, dockerd's containers) take them down on
+/// SIGTERM; SIGKILL would orphan them.
+pub fn terminate(child: &mut std::process::Child, grace: std::time::Duration) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -366,3 +366,18 @@ pub async fn service_account_kubeconfig(
     std::fs::write(&path, text)?;
     Ok(path)
 }
+
+/// A plain HTTP/1.1 GET on loopback (metrics and probes), the whole answer as text.
+pub fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}

@@ -88,6 +88,23 @@ impl Cluster {
         Ok(serde_json::from_str(&self.kubectl_out(&all)?)?)
     }
 
+    /// `kubectl apply --server-side` of one object in `namespace`.
+    pub fn apply(&self, namespace: &str, object: &Value) -> anyhow::Result<()> {
+        let mut child = self
+            .kubectl()
+            .args(["apply", "--server-side", "-n", namespace, "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()?;
+        std::io::Write::write_all(
+            child.stdin.as_mut().context("kubectl has no input")?,
+            object.to_string().as_bytes(),
+        )?;
+        drop(child.stdin.take());
+        anyhow::ensure!(child.wait()?.success(), "kubectl apply failed");
+        Ok(())
+    }
+
     /// `kubectl rollout status` of a workload, up to three minutes.
     pub fn rollout(&self, namespace: &str, workload: &str) -> anyhow::Result<()> {
         run_cmd(self.kubectl().args([
@@ -335,7 +352,7 @@ fn expose_console(cluster: &Cluster, namespace: &str, name: &str) -> anyhow::Res
     let service = serde_json::json!({
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": {"name": format!("{name}-console-nodeport"), "namespace": namespace},
+        "metadata": {"name": format!("{name}-console-nodeport")},
         "spec": {
             "type": "NodePort",
             "selector": {
@@ -345,20 +362,9 @@ fn expose_console(cluster: &Cluster, namespace: &str, name: &str) -> anyhow::Res
             "ports": [{"port": 80, "targetPort": "http", "nodePort": CONSOLE_NODE_PORT}]
         }
     });
-    let mut apply = cluster
-        .kubectl()
-        .args(["apply", "--server-side", "-f", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()?;
-    std::io::Write::write_all(
-        apply.stdin.as_mut().context("kubectl has no input")?,
-        service.to_string().as_bytes(),
-    )?;
-    drop(apply.stdin.take());
-    if !apply.wait()?.success() {
-        bail!("failed to create the console's NodePort Service");
-    }
+    cluster
+        .apply(namespace, &service)
+        .context("failed to create the console's NodePort Service")?;
     Ok(())
 }
 

@@ -79,7 +79,7 @@ fn scenario(cluster: &Cluster, artifacts: &std::path::Path) -> anyhow::Result<()
 
     step("applying the production-like example (requests scaled to a two-core node)");
     let started = Instant::now();
-    apply(cluster, &production()?)?;
+    cluster.apply(NAMESPACE, &production()?)?;
     let ready = cluster.wait_ready(NAMESPACE, NAME, tag)?;
     let mut measurements = json!({
         "apply_to_ready_seconds": ready.as_secs_f64(),
@@ -147,7 +147,7 @@ pub fn measure(runs: usize) -> anyhow::Result<super::Measured> {
             hub["metadata"]["name"] = json!(name);
             hub["spec"]["database"]["managed"]["storage"] = json!({"retainOnDelete": false});
             let started = Instant::now();
-            apply(cluster, &hub)?;
+            cluster.apply(NAMESPACE, &hub)?;
             cluster.wait_ready(NAMESPACE, &name, &version)?;
             let seconds = started.elapsed().as_secs_f64();
             step(&format!(
@@ -204,21 +204,6 @@ fn production() -> anyhow::Result<Value> {
         json!({"cpu": "100m", "memory": "128Mi"});
     spec["database"]["managed"]["storage"]["size"] = json!("1Gi");
     Ok(hub)
-}
-
-fn apply(cluster: &Cluster, object: &Value) -> anyhow::Result<()> {
-    let mut child = cluster
-        .kubectl()
-        .args(["apply", "--server-side", "-n", NAMESPACE, "-f", "-"])
-        .stdin(Stdio::piped())
-        .spawn()?;
-    std::io::Write::write_all(
-        child.stdin.as_mut().context("kubectl has no input")?,
-        object.to_string().as_bytes(),
-    )?;
-    drop(child.stdin.take());
-    anyhow::ensure!(child.wait()?.success(), "kubectl apply failed");
-    Ok(())
 }
 
 fn patch_version(cluster: &Cluster, version: &str) -> anyhow::Result<()> {
