@@ -64,9 +64,15 @@ impl Engine {
         let data_root = std::env::var_os("MONIHUB_DOCKER_DATA_ROOT")
             .map(PathBuf::from)
             .unwrap_or_else(|| cache_dir().join("docker").join("data"));
-        std::fs::create_dir_all(&data_root)?;
-        let log_path = cache_dir().join("docker").join("dockerd.log");
-        let log = std::fs::File::create(&log_path)?;
+        std::fs::create_dir_all(&data_root)
+            .with_context(|| format!("failed to create {}", data_root.display()))?;
+        // The log stays in the cache even when the data root is elsewhere: create its folder too.
+        let log_dir = cache_dir().join("docker");
+        std::fs::create_dir_all(&log_dir)
+            .with_context(|| format!("failed to create {}", log_dir.display()))?;
+        let log_path = log_dir.join("dockerd.log");
+        let log = std::fs::File::create(&log_path)
+            .with_context(|| format!("failed to create {}", log_path.display()))?;
         step(&format!(
             "starting dockerd (data in {}, log in {})",
             data_root.display(),
