@@ -6,6 +6,7 @@
 //! and Go modules (`image`); `e2e` is CI's whole-stack test on that cluster.
 
 mod cluster;
+mod coredns;
 mod e2e;
 mod node;
 

@@ -1,8 +1,8 @@
 //! The offline kind node image: what `kind build node-image` produces, assembled without any
 //! registry. Kubernetes' node binaries come from the same Go module build as the control plane
 //! (kubelet, kubeadm, kube-proxy, plus kube-apiserver & co. and etcd from the testenv cache);
-//! CoreDNS, crictl and the local-path-provisioner (the default StorageClass) from the Go module
-//! proxy; the pause binary from Kubernetes' own C source;
+//! CoreDNS (with the plugins kind uses: `coredns.rs`), crictl and the local-path-provisioner (the
+//! default StorageClass) from the Go module proxy; the pause binary from Kubernetes' own C source;
 //! systemd, containerd, runc and the CNI plugins from Debian; kind's static files from its Go
 //! module. The control-plane images kubeadm expects are built under their upstream names and
 //! preloaded into the node's containerd. Cached in the engine by version.
@@ -12,14 +12,14 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, bail};
 
-use super::kind_dir;
+use super::{coredns, kind_dir};
 use crate::docker::Engine;
 use crate::testenv::{build as testenv_build, go, versions, wrapper};
 use crate::tools;
 use crate::util::{run_cmd, step, workspace_root};
 
 /// Bump when the recipe changes: the tag changes and the image is rebuilt.
-const REVISION: u32 = 4;
+const REVISION: u32 = 5;
 /// `github.com/rancher/local-path-provisioner`: the default StorageClass, as in kind's images.
 const LOCAL_PATH: &str = "0.0.30";
 /// `sigs.k8s.io/cri-tools` (kind loads images through crictl in the node).
@@ -112,11 +112,10 @@ fn node_binaries() -> anyhow::Result<PathBuf> {
             tools: packages.clone(),
             local_replaces_to: Some(versions::kubernetes_staging_version()),
         })?;
+        let what = commands.join(", ");
         let ldflags = testenv_build::kubernetes_ldflags();
-        for (command, package) in commands.iter().zip(&packages) {
-            let took = testenv_build::go_build(&dir, &bin, package, &ldflags, command)?;
-            step(&format!("    {command} compiled in {}", go::human(took)));
-        }
+        let took = testenv_build::go_build(&dir, &bin, &packages, &ldflags, &what)?;
+        step(&format!("    {what} compiled in {}", go::human(took)));
     }
     for (name, version, package, ldflags) in [
         (
@@ -131,16 +130,11 @@ fn node_binaries() -> anyhow::Result<PathBuf> {
             "sigs.k8s.io/cri-tools/cmd/crictl",
             format!("-X sigs.k8s.io/cri-tools/pkg/version.Version=v{CRICTL}"),
         ),
-        (
-            "coredns",
-            COREDNS,
-            "github.com/coredns/coredns",
-            format!("-X github.com/coredns/coredns/coremain.GitCommit=v{COREDNS}"),
-        ),
     ] {
         let built = tools::go_install(name, version, package, &ldflags)?;
         std::fs::copy(&built, bin.join(name))?;
     }
+    std::fs::copy(coredns::build(COREDNS)?, bin.join("coredns"))?;
     if !bin.join("pause").is_file() {
         step("compiling pause from Kubernetes' C source (gcc -static)");
         let module = go::download(
