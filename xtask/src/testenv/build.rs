@@ -207,12 +207,10 @@ fn build_kubernetes(bin: &Path) -> anyhow::Result<()> {
         tools: packages.clone(),
         local_replaces_to: Some(versions::kubernetes_staging_version()),
     })?;
-    let ldflags = kubernetes_ldflags();
-    for (command, package) in commands.iter().zip(&packages) {
-        step(&format!("    compiling {command}"));
-        let took = go_build(&dir, bin, package, &ldflags, command)?;
-        eprintln!("    {command} compiled in {}", human(took));
-    }
+    let what = commands.join(", ");
+    step(&format!("    compiling {what}"));
+    let took = go_build(&dir, bin, &packages, &kubernetes_ldflags(), &what)?;
+    eprintln!("    {what} compiled in {}", human(took));
     Ok(())
 }
 
@@ -267,18 +265,25 @@ fn build_helm(bin: &Path) -> anyhow::Result<()> {
     )
 }
 
+/// Compile main `packages` of the module in `dir` into `bin`, each binary named after its
+/// package's last element. One `go build` for all of them: the linker runs on one core, so the
+/// go tool overlaps each link with the other commands' compiles.
 pub(crate) fn go_build(
     dir: &Path,
     bin: &Path,
-    package: &str,
+    packages: &[String],
     ldflags: &str,
     what: &str,
 ) -> anyhow::Result<Duration> {
+    std::fs::create_dir_all(bin)?;
+    // A trailing separator tells `go build -o` that this is a folder for several binaries.
+    let mut out = bin.as_os_str().to_owned();
+    out.push("/");
     go::run_with_heartbeat(
         go::go(dir)
             .args(["build", "-trimpath", "-ldflags", ldflags, "-o"])
-            .arg(bin.join(what))
-            .arg(package),
+            .arg(out)
+            .args(packages),
         &format!("compiling {what}"),
     )
 }
