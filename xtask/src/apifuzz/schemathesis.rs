@@ -4,6 +4,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
@@ -13,6 +14,9 @@ use crate::util::{cache_dir, run_cmd, step};
 /// The pinned Schemathesis release. Its CLI and its checks change between releases, so an
 /// upgrade is a deliberate change here (and a fresh virtualenv, keyed by this version).
 pub const VERSION: &str = "4.32.5";
+
+/// How often a running fuzz scenario says it is still going.
+const HEARTBEAT: Duration = Duration::from_secs(30);
 
 /// What fails a run:
 /// - `not_a_server_error`: any 5xx;
@@ -135,7 +139,14 @@ impl Schemathesis {
     }
 
     /// Write the run's configuration and run Schemathesis; `Ok(false)` when it found failures.
-    pub fn run(&self, invocation: &Invocation, session: &Session) -> anyhow::Result<bool> {
+    /// Its report goes to `schemathesis.log` in the run's folder and is printed whole at the
+    /// end (runs on several databases go at once), with a line every 30 s meanwhile.
+    pub fn run(
+        &self,
+        invocation: &Invocation,
+        scenario: &str,
+        session: &Session,
+    ) -> anyhow::Result<bool> {
         let dir = invocation.dir;
         std::fs::create_dir_all(dir)?;
         let hooks = dir.join("hooks.py");
@@ -147,17 +158,45 @@ impl Schemathesis {
             config_file(invocation.caller, &hooks)?,
         )?;
         let args = arguments(invocation);
-        eprintln!("    (in {}) st {}", dir.display(), args.join(" "));
+        let report_path = dir.join("schemathesis.log");
+        let report = std::fs::File::create(&report_path)
+            .with_context(|| format!("failed to create {}", report_path.display()))?;
         let mut cmd = Command::new(&self.st);
-        cmd.args(&args).current_dir(dir).stdin(Stdio::null());
+        cmd.args(&args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(report.try_clone()?)
+            .stderr(report);
         if invocation.caller == Caller::Admin {
             cmd.env(TOKEN_VARIABLE, &session.token)
                 .env(USER_ID_VARIABLE, &session.user_id);
         }
         // Not `run_cmd`: its error message shows the environment, and with it the token.
-        let status = cmd
-            .status()
+        let mut child = cmd
+            .spawn()
             .with_context(|| format!("failed to start {}", self.st.display()))?;
+        let started = Instant::now();
+        let mut next_beat = HEARTBEAT;
+        let status = loop {
+            if let Some(status) = child.try_wait()? {
+                break status;
+            }
+            if started.elapsed() >= next_beat {
+                eprintln!(
+                    "    … still fuzzing the API on {scenario} ({} s)",
+                    started.elapsed().as_secs()
+                );
+                next_beat += HEARTBEAT;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        };
+        let text = std::fs::read_to_string(&report_path).unwrap_or_default();
+        // One write, so a report is never interleaved with another run's.
+        eprint!(
+            "--- Schemathesis on {scenario} (in {}) ---\nst {}\n{text}--- end of Schemathesis on {scenario} ---\n",
+            dir.display(),
+            args.join(" ")
+        );
         Ok(status.success())
     }
 }
