@@ -83,16 +83,13 @@ pub fn compose() -> anyhow::Result<PathBuf> {
     };
     let module = wrapper::generate(&spec)?;
     std::fs::create_dir_all(&dir)?;
-    let took = go::run_with_heartbeat(
-        go::go(&module)
-            .args(["build", "-trimpath", "-ldflags"])
-            .arg(format!(
-                "-s -w -X github.com/docker/compose/v5/internal.Version=v{COMPOSE}"
-            ))
-            .arg("-o")
-            .arg(&binary)
-            .arg("github.com/docker/compose/v5/cmd"),
-        &format!("building docker compose v{COMPOSE}"),
+    let ldflags = format!("-s -w -X github.com/docker/compose/v5/internal.Version=v{COMPOSE}");
+    let took = go::build(
+        &module,
+        &binary,
+        &["github.com/docker/compose/v5/cmd"],
+        &ldflags,
+        &format!("docker compose v{COMPOSE}"),
     )?;
     step(&format!("docker compose built in {}", go::human(took)));
     Ok(binary)

@@ -60,17 +60,8 @@ pub fn build(version: &str) -> anyhow::Result<PathBuf> {
         "resolving CoreDNS's dependencies",
     )?;
     let partial = dir.join("coredns.partial");
-    let took = go::run_with_heartbeat(
-        go::go(&dir)
-            .args(["build", "-trimpath", "-ldflags"])
-            .arg(format!(
-                "-s -w -X github.com/coredns/coredns/coremain.GitCommit=v{version}"
-            ))
-            .arg("-o")
-            .arg(&partial)
-            .arg("."),
-        "compiling CoreDNS",
-    )?;
+    let ldflags = format!("-s -w -X github.com/coredns/coredns/coremain.GitCommit=v{version}");
+    let took = go::build(&dir, &partial, &["."], &ldflags, "CoreDNS")?;
     check_plugins(&partial)?;
     // Renamed last: a build that stopped half way is never taken for a cached one.
     std::fs::rename(&partial, &binary)?;

@@ -226,14 +226,7 @@ fn build_etcd(bin: &Path) -> anyhow::Result<()> {
         local_replaces_to: None,
     })?;
     step("    compiling etcd");
-    let out = bin.join("etcd");
-    let took = go::run_with_heartbeat(
-        go::go(&dir)
-            .args(["build", "-trimpath", "-ldflags", "-s -w", "-o"])
-            .arg(&out)
-            .arg(&package),
-        "compiling etcd",
-    )?;
+    let took = go::build(&dir, bin.join("etcd"), &[&package], "-s -w", "etcd")?;
     eprintln!("    etcd compiled in {}", human(took));
     Ok(())
 }
@@ -279,13 +272,8 @@ pub(crate) fn go_build(
     // A trailing separator tells `go build -o` that this is a folder for several binaries.
     let mut out = bin.as_os_str().to_owned();
     out.push("/");
-    go::run_with_heartbeat(
-        go::go(dir)
-            .args(["build", "-trimpath", "-ldflags", ldflags, "-o"])
-            .arg(out)
-            .args(packages),
-        &format!("compiling {what}"),
-    )
+    let packages: Vec<&str> = packages.iter().map(String::as_str).collect();
+    go::build(dir, out, &packages, ldflags, what)
 }
 
 fn go_install(bin: &Path, target: &str, ldflags: &str, what: &str) -> anyhow::Result<()> {

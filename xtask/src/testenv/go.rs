@@ -78,6 +78,25 @@ pub fn run_with_heartbeat(cmd: &mut Command, what: &str) -> anyhow::Result<Durat
     }
 }
 
+/// `go build -trimpath -ldflags <ldflags> -o <out> <packages>` in the module `dir`, reporting
+/// progress as "compiling <what>"; returns how long it took. `out` is a file for one package,
+/// or a folder ending in `/` for several.
+pub fn build(
+    dir: &Path,
+    out: impl AsRef<std::ffi::OsStr>,
+    packages: &[&str],
+    ldflags: &str,
+    what: &str,
+) -> anyhow::Result<Duration> {
+    run_with_heartbeat(
+        go(dir)
+            .args(["build", "-trimpath", "-ldflags", ldflags, "-o"])
+            .arg(out)
+            .args(packages),
+        &format!("compiling {what}"),
+    )
+}
+
 /// Run a short command and return its stdout.
 pub fn output(cmd: &mut Command) -> anyhow::Result<String> {
     let shown = format!("{cmd:?}");
